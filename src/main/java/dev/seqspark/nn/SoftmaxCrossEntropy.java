@@ -1,0 +1,85 @@
+package dev.seqspark.nn;
+
+/**
+ * Softmax cross-entropy over rows of logits, mean over the rows that count (torch.nn.functional.cross_entropy
+ * with the padded positions left out), fused with its gradient.
+ */
+public final class SoftmaxCrossEntropy {
+    private SoftmaxCrossEntropy() {}
+
+    /**
+     * Mean of −log softmax(logits[r])[targets[r]] over rows with {@code mask == null || mask[r]}. When
+     * {@code dLogits} is given it receives (softmax − onehot(target)) / count for those rows and 0 for the
+     * others. Returns the mean loss (0 when no row counts); {@link #sumLoss} gives the unnormalised sum.
+     */
+    public static double forwardBackward(float[] logits, int[] targets, boolean[] mask, int rows, int classes,
+                                         float[] dLogits) {
+        int count = 0;
+        for (int r = 0; r < rows; r++) {
+            if (mask == null || mask[r]) {
+                count++;
+            }
+        }
+        if (count == 0) {
+            if (dLogits != null) {
+                java.util.Arrays.fill(dLogits, 0, rows * classes, 0f);
+            }
+            return 0.0;
+        }
+        double sum = 0;
+        float inv = 1f / count;
+        for (int r = 0; r < rows; r++) {
+            int o = r * classes;
+            if (mask != null && !mask[r]) {
+                if (dLogits != null) {
+                    java.util.Arrays.fill(dLogits, o, o + classes, 0f);
+                }
+                continue;
+            }
+            int y = checkTarget(targets[r], classes);
+            double logZ = logSumExp(logits, o, classes);
+            sum += logZ - logits[o + y];
+            if (dLogits != null) {
+                for (int j = 0; j < classes; j++) {
+                    dLogits[o + j] = (float) Math.exp(logits[o + j] - logZ) * inv;
+                }
+                dLogits[o + y] -= inv;
+            }
+        }
+        return sum / count;
+    }
+
+    /** Σ over counted rows of −log p(target); for perplexity and scoring, where the count is kept apart. */
+    public static double sumLoss(float[] logits, int[] targets, boolean[] mask, int rows, int classes) {
+        double sum = 0;
+        for (int r = 0; r < rows; r++) {
+            if (mask != null && !mask[r]) {
+                continue;
+            }
+            int o = r * classes;
+            int y = checkTarget(targets[r], classes);
+            sum += logSumExp(logits, o, classes) - logits[o + y];
+        }
+        return sum;
+    }
+
+    /** log Σ_j exp(row[j]), shifted by the row's maximum so that nothing overflows. */
+    public static double logSumExp(float[] logits, int off, int classes) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < classes; j++) {
+            max = Math.max(max, logits[off + j]);
+        }
+        double z = 0;
+        for (int j = 0; j < classes; j++) {
+            z += Math.exp(logits[off + j] - max);
+        }
+        return max + Math.log(z);
+    }
+
+    private static int checkTarget(int y, int classes) {
+        if (y < 0 || y >= classes) {
+            throw new IllegalArgumentException("target " + y + " outside [0, " + classes + ")");
+        }
+        return y;
+    }
+}
