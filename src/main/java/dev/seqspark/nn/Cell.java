@@ -1,159 +1,174 @@
 package dev.seqspark.nn;
 
+import static dev.seqspark.nn.Activations.sigmoidInPlace;
+import static dev.seqspark.nn.Activations.tanhInPlace;
+
+import java.util.Arrays;
+
 /**
- * The elementwise maths of one time step of a recurrent cell, forward and backward, for a whole batch.
- * Everything else (projections, the time loop, directions, layers, lengths, caching) lives once in
- * {@link Recurrent}; a cell sees only row-major (batch × width) blocks.
+ * The per-step maths of a recurrent cell, forward and backward, for a whole batch. Everything else
+ * (input projections, the time loop, directions, layers, lengths, caching) lives once in {@link Recurrent};
+ * a cell sees row-major (batch × width) blocks of one time step.
  *
- * <p>Arguments shared by both passes ({@code G} gates, {@code H} hidden, {@code S} = {@link #savedWidth}):
- * <ul>
- *   <li>{@code active[b]} false: row b is past its sequence's length at this step — its state is carried
- *       unchanged, and in backward its gradients pass straight through ({@code active == null}: all rows).</li>
- *   <li>{@code gi}: the input projection W_ih·x + b_ih, rows of G·H at {@code giOff}.</li>
- *   <li>{@code gh}: the recurrent projection W_hh·h + b_hh, rows of G·H from 0 (scratch: cells may overwrite it).</li>
- *   <li>{@code saved}: what backward needs from forward, rows of S at {@code savOff}.</li>
- *   <li>{@code hs}: h_{t-1} at {@code hPrev}, h_t at {@code hOut}, rows of H; {@code cs} likewise (LSTM).</li>
- * </ul>
+ * <p>The gate buffer {@code act} (rows of G·H at {@code aOff}) arrives holding W_ih·x + b_ih + b_hh, gets
+ * W_hh·h_{t-1} added by {@link #addRecurrent}, and is turned into the gate activations in place by
+ * {@link #forward}; backward reads them from there. Other quantities backward needs live in
+ * {@code saved[k]} (rows of H at {@code sOff}, one array per quantity). h_{t-1} and h_t are rows of H in
+ * {@code hs} at {@code hPrev} and {@code hOut}; {@code cs} likewise for the LSTM cell state.
+ * {@code active[b]} false marks row b as past its sequence's length: its state is carried unchanged and,
+ * in backward, its gradients pass straight through ({@code active == null}: every row is active).
+ *
+ * <p>Why the loops look as they do: HotSpot (JDK 17) compiles a loop to SIMD code only when all its array
+ * accesses use one index, so tanh and σ run in place over ranges of {@code act} (see {@link Activations}).
  */
 abstract class Cell {
+    final int gates;
 
-    /** Floats per row that forward keeps for backward. */
-    abstract int savedWidth(int hidden);
+    Cell(int gates) {
+        this.gates = gates;
+    }
+
+    /** How many H-wide quantities per row forward keeps in {@code saved} for backward. */
+    int savedCount() {
+        return 0;
+    }
 
     /** True when dL/d(W_hh·h) differs from dL/d(W_ih·x) (GRU's n gate), so the two need separate buffers. */
     boolean separateRecurrentGrad() {
         return false;
     }
 
-    abstract void forward(int batch, int hidden, boolean[] active, float[] gi, int giOff, float[] gh,
-                          float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut);
+    /** Leading rows of b_hh that are added to the gate pre-activations once, together with b_ih. */
+    int foldedRecurrentBiasRows(int hidden) {
+        return gates * hidden;
+    }
+
+    /** Adds W_hh·h_{t-1} (rows of {@code w} from {@code whh}, (G·H, H)) to every row's gate pre-activations. */
+    void addRecurrent(int batch, int hidden, float[] w, int whh, int bhh, float[] hs, int hPrev,
+                      float[] act, int aOff, float[][] saved, int sOff) {
+        int gw = gates * hidden;
+        Blas.gemm(false, true, batch, gw, hidden, 1f, hs, hPrev, hidden, w, whh, hidden, 1f, act, aOff, gw);
+    }
+
+    abstract void forward(int batch, int hidden, boolean[] active, float[] act, int aOff, float[][] saved, int sOff,
+                          float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut);
 
     /**
      * In: {@code dh} = dL/dh_t (B×H); for LSTM {@code dc} = dL/dc_t (B×H, replaced by dL/dc_{t-1}).
-     * Out: {@code dgi}, {@code dgh} (B×G·H at {@code dgOff}; the same array for most cells) and
-     * {@code dhPrev} = the part of dL/dh_{t-1} that does not go through W_hh (the caller adds dgh·W_hh).
+     * Out: {@code dgi}, {@code dgh} (B×G·H at {@code dgOff}; the same array unless
+     * {@link #separateRecurrentGrad}) and {@code dhPrev} = the part of dL/dh_{t-1} that does not go
+     * through W_hh (the caller adds dgh·W_hh).
      */
     abstract void backward(int batch, int hidden, boolean[] active, float[] dh, float[] dhPrev, float[] dc,
-                           float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut,
-                           float[] dgi, float[] dgh, int dgOff);
-
-    static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
-    }
-
-    /** tanh through exp (Math.tanh is not an intrinsic), accurate to float precision. */
-    static float tanh(float x) {
-        double e = Math.exp(-2.0 * Math.abs(x));
-        double t = (1.0 - e) / (1.0 + e);
-        return (float) (x < 0 ? -t : t);
-    }
+                           float[] act, int aOff, float[][] saved, int sOff, float[] hs, int hPrev, int hOut,
+                           float[] cs, int cPrev, int cOut, float[] dgi, float[] dgh, int dgOff);
 
     /** Inactive row in backward: no gate gradients, the state gradients pass through unchanged. */
     static void passThrough(int hidden, int gw, int b, float[] dh, float[] dhPrev, float[] dgi, float[] dgh, int dgOff) {
         System.arraycopy(dh, b * hidden, dhPrev, b * hidden, hidden);
-        java.util.Arrays.fill(dgi, dgOff + b * gw, dgOff + (b + 1) * gw, 0f);
+        Arrays.fill(dgi, dgOff + b * gw, dgOff + (b + 1) * gw, 0f);
         if (dgh != dgi) {
-            java.util.Arrays.fill(dgh, dgOff + b * gw, dgOff + (b + 1) * gw, 0f);
+            Arrays.fill(dgh, dgOff + b * gw, dgOff + (b + 1) * gw, 0f);
         }
     }
 
-    /** Elman RNN with tanh: h' = tanh(gi + gh). Backward reads h' from {@code hs}; nothing saved. */
+    static boolean inactive(boolean[] active, int b) {
+        return active != null && !active[b];
+    }
+
+    /** h_t = the activation row for active rows, h_{t-1} for the others (Elman cells: h' is the gate itself). */
+    static void copyState(int batch, int hidden, boolean[] active, float[] act, int aOff, float[] hs, int hPrev, int hOut) {
+        for (int b = 0; b < batch; b++) {
+            if (inactive(active, b)) {
+                System.arraycopy(hs, hPrev + b * hidden, hs, hOut + b * hidden, hidden);
+            } else {
+                System.arraycopy(act, aOff + b * hidden, hs, hOut + b * hidden, hidden);
+            }
+        }
+    }
+
+    /** Elman RNN with tanh: h' = tanh(W_ih·x + b_ih + W_hh·h + b_hh). */
     static final class TanhRnn extends Cell {
-        @Override
-        int savedWidth(int hidden) {
-            return 0;
+        TanhRnn() {
+            super(1);
         }
 
         @Override
-        void forward(int batch, int hidden, boolean[] active, float[] gi, int giOff, float[] gh,
-                     float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut) {
-            for (int b = 0; b < batch; b++) {
-                int ho = hOut + b * hidden;
-                if (active != null && !active[b]) {
-                    System.arraycopy(hs, hPrev + b * hidden, hs, ho, hidden);
-                    continue;
-                }
-                int g = giOff + b * hidden;
-                int r = b * hidden;
-                for (int j = 0; j < hidden; j++) {
-                    hs[ho + j] = tanh(gi[g + j] + gh[r + j]);
-                }
-            }
+        void forward(int batch, int hidden, boolean[] active, float[] act, int aOff, float[][] saved, int sOff,
+                     float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut) {
+            tanhInPlace(act, aOff, aOff + batch * hidden);
+            copyState(batch, hidden, active, act, aOff, hs, hPrev, hOut);
         }
 
         @Override
         void backward(int batch, int hidden, boolean[] active, float[] dh, float[] dhPrev, float[] dc,
-                      float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut,
-                      float[] dgi, float[] dgh, int dgOff) {
+                      float[] act, int aOff, float[][] saved, int sOff, float[] hs, int hPrev, int hOut,
+                      float[] cs, int cPrev, int cOut, float[] dgi, float[] dgh, int dgOff) {
             for (int b = 0; b < batch; b++) {
-                if (active != null && !active[b]) {
+                if (inactive(active, b)) {
                     passThrough(hidden, hidden, b, dh, dhPrev, dgi, dgh, dgOff);
                     continue;
                 }
-                int ho = hOut + b * hidden;
+                int a = aOff + b * hidden;
                 int r = b * hidden;
                 int d = dgOff + b * hidden;
                 for (int j = 0; j < hidden; j++) {
-                    float h = hs[ho + j];
+                    float h = act[a + j];
                     dgi[d + j] = dh[r + j] * (1f - h * h);
-                    dhPrev[r + j] = 0f;
                 }
+                Arrays.fill(dhPrev, r, r + hidden, 0f);
             }
         }
     }
 
-    /** Elman RNN with ReLU: h' = max(0, gi + gh); PyTorch's relu gradient at 0 is 0. */
+    /** Elman RNN with ReLU: h' = max(0, W_ih·x + b_ih + W_hh·h + b_hh); the gradient at 0 is 0, as PyTorch's. */
     static final class ReluRnn extends Cell {
-        @Override
-        int savedWidth(int hidden) {
-            return 0;
+        ReluRnn() {
+            super(1);
         }
 
         @Override
-        void forward(int batch, int hidden, boolean[] active, float[] gi, int giOff, float[] gh,
-                     float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut) {
-            for (int b = 0; b < batch; b++) {
-                int ho = hOut + b * hidden;
-                if (active != null && !active[b]) {
-                    System.arraycopy(hs, hPrev + b * hidden, hs, ho, hidden);
-                    continue;
-                }
-                int g = giOff + b * hidden;
-                int r = b * hidden;
-                for (int j = 0; j < hidden; j++) {
-                    hs[ho + j] = Math.max(0f, gi[g + j] + gh[r + j]);
-                }
+        void forward(int batch, int hidden, boolean[] active, float[] act, int aOff, float[][] saved, int sOff,
+                     float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut) {
+            for (int i = aOff; i < aOff + batch * hidden; i++) {
+                act[i] = Math.max(0f, act[i]);
             }
+            copyState(batch, hidden, active, act, aOff, hs, hPrev, hOut);
         }
 
         @Override
         void backward(int batch, int hidden, boolean[] active, float[] dh, float[] dhPrev, float[] dc,
-                      float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut,
-                      float[] dgi, float[] dgh, int dgOff) {
+                      float[] act, int aOff, float[][] saved, int sOff, float[] hs, int hPrev, int hOut,
+                      float[] cs, int cPrev, int cOut, float[] dgi, float[] dgh, int dgOff) {
             for (int b = 0; b < batch; b++) {
-                if (active != null && !active[b]) {
+                if (inactive(active, b)) {
                     passThrough(hidden, hidden, b, dh, dhPrev, dgi, dgh, dgOff);
                     continue;
                 }
-                int ho = hOut + b * hidden;
+                int a = aOff + b * hidden;
                 int r = b * hidden;
                 int d = dgOff + b * hidden;
                 for (int j = 0; j < hidden; j++) {
-                    dgi[d + j] = hs[ho + j] > 0f ? dh[r + j] : 0f;
-                    dhPrev[r + j] = 0f;
+                    dgi[d + j] = act[a + j] > 0f ? dh[r + j] : 0f;
                 }
+                Arrays.fill(dhPrev, r, r + hidden, 0f);
             }
         }
     }
 
     /**
-     * GRU, gate blocks r, z, n. Saved per row: r, z, n and W_hn·h + b_hn (the n gate's recurrent part,
-     * which PyTorch keeps apart from the input part: n = tanh(gi_n + r ⊙ gh_n)).
+     * GRU, gate blocks r, z, n: r, z = σ(W_i·x + b_i + W_h·h + b_h), n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn)),
+     * h' = (1 − z) ⊙ n + z ⊙ h. The n gate's recurrent part gh_n = W_hn·h + b_hn stays apart (saved[0]),
+     * as PyTorch keeps it.
      */
     static final class Gru extends Cell {
+        Gru() {
+            super(3);
+        }
+
         @Override
-        int savedWidth(int hidden) {
-            return 4 * hidden;
+        int savedCount() {
+            return 1;
         }
 
         @Override
@@ -162,139 +177,167 @@ abstract class Cell {
         }
 
         @Override
-        void forward(int batch, int hidden, boolean[] active, float[] gi, int giOff, float[] gh,
-                     float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut) {
+        int foldedRecurrentBiasRows(int hidden) {
+            return 2 * hidden;
+        }
+
+        @Override
+        void addRecurrent(int batch, int hidden, float[] w, int whh, int bhh, float[] hs, int hPrev,
+                          float[] act, int aOff, float[][] saved, int sOff) {
             int gw = 3 * hidden;
-            int sw = 4 * hidden;
+            Blas.gemm(false, true, batch, 2 * hidden, hidden, 1f, hs, hPrev, hidden, w, whh, hidden, 1f, act, aOff, gw);
+            float[] ghn = saved[0];
+            if (bhh >= 0) {
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(w, bhh + 2 * hidden, ghn, sOff + b * hidden, hidden);
+                }
+            }
+            Blas.gemm(false, true, batch, hidden, hidden, 1f, hs, hPrev, hidden, w, whh + 2 * hidden * hidden, hidden,
+                    bhh >= 0 ? 1f : 0f, ghn, sOff, hidden);
+        }
+
+        @Override
+        void forward(int batch, int hidden, boolean[] active, float[] act, int aOff, float[][] saved, int sOff,
+                     float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut) {
+            float[] ghn = saved[0];
+            int gw = 3 * hidden;
             for (int b = 0; b < batch; b++) {
                 int hp = hPrev + b * hidden;
                 int ho = hOut + b * hidden;
-                if (active != null && !active[b]) {
+                if (inactive(active, b)) {
                     System.arraycopy(hs, hp, hs, ho, hidden);
                     continue;
                 }
-                int i = giOff + b * gw;
-                int g = b * gw;
-                int s = savOff + b * sw;
+                int r = aOff + b * gw;
+                int z = r + hidden;
+                int n = z + hidden;
+                int s = sOff + b * hidden;
+                sigmoidInPlace(act, r, n);
                 for (int j = 0; j < hidden; j++) {
-                    float r = sigmoid(gi[i + j] + gh[g + j]);
-                    float z = sigmoid(gi[i + hidden + j] + gh[g + hidden + j]);
-                    float ghn = gh[g + 2 * hidden + j];
-                    float n = tanh(gi[i + 2 * hidden + j] + r * ghn);
-                    hs[ho + j] = (1f - z) * n + z * hs[hp + j];
-                    saved[s + j] = r;
-                    saved[s + hidden + j] = z;
-                    saved[s + 2 * hidden + j] = n;
-                    saved[s + 3 * hidden + j] = ghn;
+                    act[n + j] += act[r + j] * ghn[s + j];
+                }
+                tanhInPlace(act, n, n + hidden);
+                for (int j = 0; j < hidden; j++) {
+                    float zj = act[z + j];
+                    hs[ho + j] = (1f - zj) * act[n + j] + zj * hs[hp + j];
                 }
             }
         }
 
         @Override
         void backward(int batch, int hidden, boolean[] active, float[] dh, float[] dhPrev, float[] dc,
-                      float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut,
-                      float[] dgi, float[] dgh, int dgOff) {
+                      float[] act, int aOff, float[][] saved, int sOff, float[] hs, int hPrev, int hOut,
+                      float[] cs, int cPrev, int cOut, float[] dgi, float[] dgh, int dgOff) {
+            float[] ghn = saved[0];
             int gw = 3 * hidden;
-            int sw = 4 * hidden;
             for (int b = 0; b < batch; b++) {
-                if (active != null && !active[b]) {
+                if (inactive(active, b)) {
                     passThrough(hidden, gw, b, dh, dhPrev, dgi, dgh, dgOff);
                     continue;
                 }
                 int hp = hPrev + b * hidden;
                 int row = b * hidden;
-                int s = savOff + b * sw;
-                int d = dgOff + b * gw;
+                int s = sOff + row;
+                int ar = aOff + b * gw;
+                int az = ar + hidden;
+                int an = az + hidden;
+                int dr = dgOff + b * gw;
+                int dz = dr + hidden;
+                int dn = dz + hidden;
                 for (int j = 0; j < hidden; j++) {
-                    float r = saved[s + j];
-                    float z = saved[s + hidden + j];
-                    float n = saved[s + 2 * hidden + j];
-                    float ghn = saved[s + 3 * hidden + j];
                     float g = dh[row + j];
+                    float r = act[ar + j];
+                    float z = act[az + j];
+                    float n = act[an + j];
                     float dnPre = g * (1f - z) * (1f - n * n);
-                    float dzPre = g * (hs[hp + j] - n) * z * (1f - z);
-                    float drPre = dnPre * ghn * r * (1f - r);
-                    dgi[d + j] = drPre;
-                    dgi[d + hidden + j] = dzPre;
-                    dgi[d + 2 * hidden + j] = dnPre;
-                    dgh[d + j] = drPre;
-                    dgh[d + hidden + j] = dzPre;
-                    dgh[d + 2 * hidden + j] = dnPre * r;
+                    dgi[dn + j] = dnPre;
+                    dgi[dr + j] = dnPre * ghn[s + j] * r * (1f - r);
+                    dgi[dz + j] = g * (hs[hp + j] - n) * z * (1f - z);
+                    dgh[dn + j] = dnPre * r;
                     dhPrev[row + j] = g * z;
                 }
+                // The recurrent side of r and z has the same gradient as the input side.
+                System.arraycopy(dgi, dr, dgh, dr, 2 * hidden);
             }
         }
     }
 
-    /** LSTM, gate blocks i, f, g, o. Saved per row: i, f, g, o and tanh(c'). */
+    /**
+     * LSTM, gate blocks i, f, g, o: i, f, o = σ(·), g = tanh(·), c' = f ⊙ c + i ⊙ g, h' = o ⊙ tanh(c').
+     * Saved: tanh(c').
+     */
     static final class Lstm extends Cell {
-        @Override
-        int savedWidth(int hidden) {
-            return 5 * hidden;
+        Lstm() {
+            super(4);
         }
 
         @Override
-        void forward(int batch, int hidden, boolean[] active, float[] gi, int giOff, float[] gh,
-                     float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut) {
+        int savedCount() {
+            return 1;
+        }
+
+        @Override
+        void forward(int batch, int hidden, boolean[] active, float[] act, int aOff, float[][] saved, int sOff,
+                     float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut) {
+            float[] tc = saved[0];
             int gw = 4 * hidden;
-            int sw = 5 * hidden;
             for (int b = 0; b < batch; b++) {
                 int row = b * hidden;
-                if (active != null && !active[b]) {
+                if (inactive(active, b)) {
                     System.arraycopy(hs, hPrev + row, hs, hOut + row, hidden);
                     System.arraycopy(cs, cPrev + row, cs, cOut + row, hidden);
                     continue;
                 }
-                int x = giOff + b * gw;
-                int g = b * gw;
-                int s = savOff + b * sw;
+                int i = aOff + b * gw;
+                int f = i + hidden;
+                int g = f + hidden;
+                int o = g + hidden;
+                int s = sOff + row;
+                sigmoidInPlace(act, i, g);
+                tanhInPlace(act, g, o);
+                sigmoidInPlace(act, o, o + hidden);
                 for (int j = 0; j < hidden; j++) {
-                    float ig = sigmoid(gi[x + j] + gh[g + j]);
-                    float fg = sigmoid(gi[x + hidden + j] + gh[g + hidden + j]);
-                    float gg = tanh(gi[x + 2 * hidden + j] + gh[g + 2 * hidden + j]);
-                    float og = sigmoid(gi[x + 3 * hidden + j] + gh[g + 3 * hidden + j]);
-                    float c = fg * cs[cPrev + row + j] + ig * gg;
-                    float tc = tanh(c);
+                    float c = act[f + j] * cs[cPrev + row + j] + act[i + j] * act[g + j];
                     cs[cOut + row + j] = c;
-                    hs[hOut + row + j] = og * tc;
-                    saved[s + j] = ig;
-                    saved[s + hidden + j] = fg;
-                    saved[s + 2 * hidden + j] = gg;
-                    saved[s + 3 * hidden + j] = og;
-                    saved[s + 4 * hidden + j] = tc;
+                    tc[s + j] = c;
+                }
+                tanhInPlace(tc, s, s + hidden);
+                for (int j = 0; j < hidden; j++) {
+                    hs[hOut + row + j] = act[o + j] * tc[s + j];
                 }
             }
         }
 
         @Override
         void backward(int batch, int hidden, boolean[] active, float[] dh, float[] dhPrev, float[] dc,
-                      float[] saved, int savOff, float[] hs, int hPrev, int hOut, float[] cs, int cPrev, int cOut,
-                      float[] dgi, float[] dgh, int dgOff) {
+                      float[] act, int aOff, float[][] saved, int sOff, float[] hs, int hPrev, int hOut,
+                      float[] cs, int cPrev, int cOut, float[] dgi, float[] dgh, int dgOff) {
+            float[] tcs = saved[0];
             int gw = 4 * hidden;
-            int sw = 5 * hidden;
             for (int b = 0; b < batch; b++) {
-                if (active != null && !active[b]) {
+                if (inactive(active, b)) {
                     passThrough(hidden, gw, b, dh, dhPrev, dgi, dgh, dgOff); // dc passes through in place
                     continue;
                 }
                 int row = b * hidden;
-                int s = savOff + b * sw;
-                int d = dgOff + b * gw;
+                int s = sOff + row;
+                int ai = aOff + b * gw;
+                int di = dgOff + b * gw;
                 for (int j = 0; j < hidden; j++) {
-                    float ig = saved[s + j];
-                    float fg = saved[s + hidden + j];
-                    float gg = saved[s + 2 * hidden + j];
-                    float og = saved[s + 3 * hidden + j];
-                    float tc = saved[s + 4 * hidden + j];
-                    float g = dh[row + j];
-                    float dcTotal = dc[row + j] + g * og * (1f - tc * tc);
-                    dgi[d + j] = dcTotal * gg * ig * (1f - ig);
-                    dgi[d + hidden + j] = dcTotal * cs[cPrev + row + j] * fg * (1f - fg);
-                    dgi[d + 2 * hidden + j] = dcTotal * ig * (1f - gg * gg);
-                    dgi[d + 3 * hidden + j] = g * tc * og * (1f - og);
-                    dc[row + j] = dcTotal * fg;
-                    dhPrev[row + j] = 0f;
+                    float i = act[ai + j];
+                    float f = act[ai + hidden + j];
+                    float g = act[ai + 2 * hidden + j];
+                    float o = act[ai + 3 * hidden + j];
+                    float tc = tcs[s + j];
+                    float gh = dh[row + j];
+                    float dcTotal = dc[row + j] + gh * o * (1f - tc * tc);
+                    dgi[di + j] = dcTotal * g * i * (1f - i);
+                    dgi[di + hidden + j] = dcTotal * cs[cPrev + row + j] * f * (1f - f);
+                    dgi[di + 2 * hidden + j] = dcTotal * i * (1f - g * g);
+                    dgi[di + 3 * hidden + j] = gh * tc * o * (1f - o);
+                    dc[row + j] = dcTotal * f;
                 }
+                Arrays.fill(dhPrev, row, row + hidden, 0f);
             }
         }
     }

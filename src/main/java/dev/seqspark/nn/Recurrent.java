@@ -34,7 +34,7 @@ public final class Recurrent {
     private final Cell cell;
     private final int hidden;
     private final int gw;        // gate width G·H
-    private final int sw;        // saved floats per row
+    private final int savedCount; // H-wide quantities per row kept for backward
     private final int dirs;
     private final int layers;
     private final ParamLayout.TensorView[][] wIh;
@@ -56,11 +56,11 @@ public final class Recurrent {
     private float[][] layerIn;        // [l]: input of layer l, time-major (T·B, in_l); [0] may alias the caller's
     private float[][] layerOut;       // [l]: output of layer l before dropout (T·B, D·H)
     private float[][] dropScale;      // [l]: dropout scale per output of layer l (l < L-1), or null
-    private float[][][] gi;           // [l][d]: input projections (T·B, G·H)
-    private float[][][] saved;        // [l][d]: what backward needs (T·B, S)
+    private float[][][] gi;           // [l][d]: gate pre-activations, then activations in place (T·B, G·H)
+    private float[][][][] saved;      // [l][d][k]: k-th quantity backward needs (T·B, H)
     private float[][][] hs;           // [l][d]: states ((T+1)·B, H), slot 0 or T holds h0
     private float[][][] cs;           // [l][d]: cell states, LSTM only
-    private float[] gh;               // (B, G·H) recurrent projection of one step
+    private float[] rowBias;          // (G·H) b_ih + the folded part of b_hh
     private float[] inputBf;          // time-major copy of a batch_first input
     private float[] outputBf;         // batch_first copy of the output
     private float[] hN = new float[0];
@@ -87,7 +87,8 @@ public final class Recurrent {
         this.cell = cfg.cell().newCell();
         this.hidden = cfg.hiddenSize();
         this.gw = cfg.cell().gates * hidden;
-        this.sw = cell.savedWidth(hidden);
+        this.savedCount = cell.savedCount();
+        this.rowBias = new float[gw];
         this.dirs = cfg.directions();
         this.layers = cfg.numLayers();
         wIh = new ParamLayout.TensorView[layers][dirs];
@@ -239,7 +240,7 @@ public final class Recurrent {
         layerOut = new float[layers][];
         dropScale = new float[layers][];
         gi = new float[layers][dirs][];
-        saved = new float[layers][dirs][];
+        saved = new float[layers][dirs][][];
         hs = new float[layers][dirs][];
         cs = new float[layers][dirs][];
         int out = cfg.outputSize();
@@ -247,12 +248,11 @@ public final class Recurrent {
             layerOut[l] = new float[rows * out];
             for (int d = 0; d < dirs; d++) {
                 gi[l][d] = new float[rows * gw];
-                saved[l][d] = new float[rows * sw];
+                saved[l][d] = new float[savedCount][rows * hidden];
                 hs[l][d] = new float[(rows + batchSize) * hidden];
                 cs[l][d] = cfg.cell().hasCellState() ? new float[(rows + batchSize) * hidden] : null;
             }
         }
-        gh = new float[batchSize * gw];
         dGi = new float[rows * gw];
         dGh = cell.separateRecurrentGrad() ? new float[rows * gw] : dGi;
         dh = new float[batchSize * hidden];
@@ -297,15 +297,22 @@ public final class Recurrent {
         return new Output(top, hN, cN);
     }
 
-    /** gi = x · W_ihᵀ + b_ih for all T·B rows at once (a gather for token input). */
+    /**
+     * gi = x · W_ihᵀ + b_ih (+ b_hh where the cell adds it straight to the gates) for all T·B rows at once;
+     * a gather of weight_ih columns for token input.
+     */
     private void inputProjection(int l, int d, int rows) {
         float[] w = params.values;
         float[] g = gi[l][d];
         if (cfg.bias()) {
-            int bo = bIh[l][d].offset();
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(w, bo, g, r * gw, gw);
+            int bi = bIh[l][d].offset();
+            int bh = bHh[l][d].offset();
+            int folded = cell.foldedRecurrentBiasRows(hidden);
+            for (int j = 0; j < gw; j++) {
+                rowBias[j] = w[bi + j] + (j < folded ? w[bh + j] : 0f);
             }
+        } else {
+            Arrays.fill(rowBias, 0f);
         }
         int in = cfg.layerInputSize(l);
         if (l == 0 && oneHot) {
@@ -313,17 +320,15 @@ public final class Recurrent {
             for (int r = 0; r < rows; r++) {
                 int src = tokens[r] * gw;
                 int dst = r * gw;
-                if (cfg.bias()) {
-                    for (int j = 0; j < gw; j++) {
-                        g[dst + j] += wIhT[src + j];
-                    }
-                } else {
-                    System.arraycopy(wIhT, src, g, dst, gw);
+                for (int j = 0; j < gw; j++) {
+                    g[dst + j] = rowBias[j] + wIhT[src + j];
                 }
             }
         } else {
-            Blas.gemm(false, true, rows, gw, in, 1f, layerIn[l], 0, in, w, wIh[l][d].offset(), in,
-                    cfg.bias() ? 1f : 0f, g, 0, gw);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(rowBias, 0, g, r * gw, gw);
+            }
+            Blas.gemm(false, true, rows, gw, in, 1f, layerIn[l], 0, in, w, wIh[l][d].offset(), in, 1f, g, 0, gw);
         }
     }
 
@@ -354,17 +359,12 @@ public final class Recurrent {
             int t = d == 0 ? k : steps - 1 - k;
             int hPrev = (d == 0 ? t : t + 1) * bh;
             int hOut = (d == 0 ? t + 1 : t) * bh;
-            if (cfg.bias()) {
-                int bo = bHh[l][d].offset();
-                for (int b = 0; b < batch; b++) {
-                    System.arraycopy(w, bo, gh, b * gw, gw);
-                }
-            }
-            Blas.gemm(false, true, batch, gw, hidden, 1f, h, hPrev, hidden, w, whh, hidden,
-                    cfg.bias() ? 1f : 0f, gh, 0, gw);
+            int aOff = t * batch * gw;
+            int sOff = t * batch * hidden;
+            cell.addRecurrent(batch, hidden, w, whh, cfg.bias() ? bHh[l][d].offset() : -1, h, hPrev,
+                    gi[l][d], aOff, saved[l][d], sOff);
             boolean[] act = active == null ? null : active[t];
-            cell.forward(batch, hidden, act, gi[l][d], t * batch * gw, gh, saved[l][d], t * batch * sw,
-                    h, hPrev, hOut, c, hPrev, hOut);
+            cell.forward(batch, hidden, act, gi[l][d], aOff, saved[l][d], sOff, h, hPrev, hOut, c, hPrev, hOut);
             for (int b = 0; b < batch; b++) {
                 int o = (t * batch + b) * outW + d * hidden;
                 if (act == null || act[b]) {
@@ -510,8 +510,8 @@ public final class Recurrent {
                 }
             }
             int dgOff = t * batch * gw;
-            cell.backward(batch, hidden, act, cur, prev, dc, saved[l][d], t * batch * sw, h, hPrev, hOut,
-                    c, hPrev, hOut, dGi, dGh, dgOff);
+            cell.backward(batch, hidden, act, cur, prev, dc, gi[l][d], dgOff, saved[l][d], t * batch * hidden,
+                    h, hPrev, hOut, c, hPrev, hOut, dGi, dGh, dgOff);
             Blas.gemm(false, false, batch, hidden, gw, 1f, dGh, dgOff, gw, w, whh, hidden, 1f, prev, 0, hidden);
             float[] tmp = cur;
             cur = prev;

@@ -1,0 +1,82 @@
+package dev.seqspark.train;
+
+import dev.seqspark.nn.ModelSpec;
+import dev.seqspark.nn.Params;
+import dev.seqspark.optim.GradClip;
+import dev.seqspark.optim.Sgd;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Single-thread throughput of the training step d2l's train_epoch_ch8 runs: forward, mean cross-entropy,
+ * backward through time, clipping by global norm, SGD, with the hidden state carried (and detached)
+ * from batch to batch. Input is random token ids; speed does not depend on which tokens they are.
+ */
+public final class TrainingBenchmark {
+
+    /** Tokens per wall second and per CPU second of this thread (with one BLAS thread they are the same work). */
+    public record Result(long tokens, double seconds, double cpuSeconds, double tokensPerSecond,
+                         double tokensPerCpuSecond, double lastLoss) {}
+
+    private TrainingBenchmark() {}
+
+    /**
+     * Runs {@code warmupSeconds} untimed (JIT compilation), then as many steps as fit in {@code seconds},
+     * reporting progress about every two seconds.
+     */
+    public static Result run(ModelSpec spec, int batch, int steps, double seconds, double warmupSeconds,
+                             long seed, Consumer<String> progress) {
+        Params params = spec.initParams(seed);
+        LanguageModel lm = new LanguageModel(spec, params);
+        Sgd sgd = new Sgd(params.values.length, 1.0, 0, 0);
+        LanguageModel.State state = new LanguageModel.State(spec, batch);
+        SplittableRandom rng = new SplittableRandom(seed);
+        int rows = steps * batch;
+        int[][] xs = new int[16][rows];
+        int[][] ys = new int[16][rows];
+        for (int i = 0; i < xs.length; i++) {
+            for (int r = 0; r < rows; r++) {
+                xs[i][r] = rng.nextInt(spec.vocabSize());
+                ys[i][r] = rng.nextInt(spec.vocabSize());
+            }
+        }
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        int i = 0;
+        double loss = 0;
+        while (System.nanoTime() < warmEnd) {
+            loss = step(lm, sgd, xs[i % xs.length], ys[i % xs.length], steps, batch, state);
+            i++;
+        }
+        long t0 = System.nanoTime();
+        long c0 = mx.getCurrentThreadCpuTime();
+        long end = t0 + (long) (seconds * 1e9);
+        long nextReport = t0 + 2_000_000_000L;
+        long tokens = 0;
+        long now;
+        do {
+            loss = step(lm, sgd, xs[i % xs.length], ys[i % xs.length], steps, batch, state);
+            i++;
+            tokens += rows;
+            now = System.nanoTime();
+            if (now >= nextReport && progress != null) {
+                double s = (now - t0) / 1e9;
+                progress.accept(String.format("%6.1f s  %,10.0f tokens/s  loss %.3f", s, tokens / s, loss));
+                nextReport += 2_000_000_000L;
+            }
+        } while (now < end);
+        double wall = (now - t0) / 1e9;
+        double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9;
+        return new Result(tokens, wall, cpu, tokens / wall, tokens / cpu, loss);
+    }
+
+    private static double step(LanguageModel lm, Sgd sgd, int[] x, int[] y, int steps, int batch,
+                               LanguageModel.State state) {
+        double loss = lm.forwardBackward(x, y, steps, batch, null, state, null);
+        GradClip.clipByGlobalNorm(lm.params().grads, 1.0);
+        sgd.step(lm.params().values, lm.params().grads);
+        return loss;
+    }
+}
