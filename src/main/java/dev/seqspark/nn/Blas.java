@@ -73,4 +73,23 @@ public final class Blas {
         BLAS.sgemm(transB ? "T" : "N", transA ? "T" : "N", n, m, k, alpha,
                 b, bOff, ldb, a, aOff, lda, beta, c, cOff, ldc);
     }
+
+    private static float[] ones = new float[0];
+
+    /**
+     * {@code dst[dstOff + j] (+)= Σ_r m[mOff + r·cols + j]} for a row-major (rows × cols) matrix: the column
+     * sums, as one BLAS matrix-vector product with a vector of ones.
+     */
+    public static void columnSums(float[] m, int mOff, int rows, int cols, float beta, float[] dst, int dstOff) {
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        float[] o = ones;
+        if (o.length < rows) {
+            o = new float[rows];
+            java.util.Arrays.fill(o, 1f);
+            ones = o;  // benign race: every published array is all ones
+        }
+        BLAS.sgemv("N", cols, rows, 1f, m, mOff, cols, o, 0, 1, beta, dst, dstOff, 1);
+    }
 }

@@ -43,11 +43,15 @@ abstract class Cell {
         return gates * hidden;
     }
 
-    /** Adds W_hh·h_{t-1} (rows of {@code w} from {@code whh}, (G·H, H)) to every row's gate pre-activations. */
-    void addRecurrent(int batch, int hidden, float[] w, int whh, int bhh, float[] hs, int hPrev,
+    /**
+     * Adds W_hh·h_{t-1} to every row's gate pre-activations. {@code whhT} is W_hh transposed, (H, G·H):
+     * multiplying by it untransposed runs about 20% faster in OpenBLAS at these small shapes.
+     * {@code bhh} is the offset of b_hh in {@code w}, or −1 without bias.
+     */
+    void addRecurrent(int batch, int hidden, float[] whhT, float[] w, int bhh, float[] hs, int hPrev,
                       float[] act, int aOff, float[][] saved, int sOff) {
         int gw = gates * hidden;
-        Blas.gemm(false, true, batch, gw, hidden, 1f, hs, hPrev, hidden, w, whh, hidden, 1f, act, aOff, gw);
+        Blas.gemm(false, false, batch, gw, hidden, 1f, hs, hPrev, hidden, whhT, 0, gw, 1f, act, aOff, gw);
     }
 
     abstract void forward(int batch, int hidden, boolean[] active, float[] act, int aOff, float[][] saved, int sOff,
@@ -182,17 +186,17 @@ abstract class Cell {
         }
 
         @Override
-        void addRecurrent(int batch, int hidden, float[] w, int whh, int bhh, float[] hs, int hPrev,
+        void addRecurrent(int batch, int hidden, float[] whhT, float[] w, int bhh, float[] hs, int hPrev,
                           float[] act, int aOff, float[][] saved, int sOff) {
             int gw = 3 * hidden;
-            Blas.gemm(false, true, batch, 2 * hidden, hidden, 1f, hs, hPrev, hidden, w, whh, hidden, 1f, act, aOff, gw);
+            Blas.gemm(false, false, batch, 2 * hidden, hidden, 1f, hs, hPrev, hidden, whhT, 0, gw, 1f, act, aOff, gw);
             float[] ghn = saved[0];
             if (bhh >= 0) {
                 for (int b = 0; b < batch; b++) {
                     System.arraycopy(w, bhh + 2 * hidden, ghn, sOff + b * hidden, hidden);
                 }
             }
-            Blas.gemm(false, true, batch, hidden, hidden, 1f, hs, hPrev, hidden, w, whh + 2 * hidden * hidden, hidden,
+            Blas.gemm(false, false, batch, hidden, hidden, 1f, hs, hPrev, hidden, whhT, 2 * hidden, gw,
                     bhh >= 0 ? 1f : 0f, ghn, sOff, hidden);
         }
 

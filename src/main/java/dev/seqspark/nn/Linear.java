@@ -77,7 +77,7 @@ public final class Linear {
         float[] g = params.grads;
         Blas.gemm(true, false, out, in, n, 1f, dy, 0, out, x, 0, in, 1f, g, weight.offset(), in);
         if (bias != null) {
-            Recurrent.addColumnSums(dy, n, out, g, bias.offset());
+            Blas.columnSums(dy, 0, n, out, 1f, g, bias.offset());
         }
         if (dx != null) {
             Blas.gemm(false, false, n, in, out, 1f, dy, 0, out, params.values, weight.offset(), in, 0f, dx, 0, in);

@@ -61,6 +61,8 @@ public final class Recurrent {
     private float[][][] hs;           // [l][d]: states ((T+1)·B, H), slot 0 or T holds h0
     private float[][][] cs;           // [l][d]: cell states, LSTM only
     private float[] rowBias;          // (G·H) b_ih + the folded part of b_hh
+    private float[] whhT;             // (H, G·H) weight_hh of the layer and direction being run, transposed
+    private float[] biasGrad;         // (G·H) column sums of the gate gradients
     private float[] inputBf;          // time-major copy of a batch_first input
     private float[] outputBf;         // batch_first copy of the output
     private float[] hN = new float[0];
@@ -89,6 +91,9 @@ public final class Recurrent {
         this.gw = cfg.cell().gates * hidden;
         this.savedCount = cell.savedCount();
         this.rowBias = new float[gw];
+        // One spare row: netlib checks offset + ld·cols ≤ length, which GRU's n-gate block (offset 2H) needs.
+        this.whhT = new float[hidden * gw + gw];
+        this.biasGrad = new float[gw];
         this.dirs = cfg.directions();
         this.layers = cfg.numLayers();
         wIh = new ParamLayout.TensorView[layers][dirs];
@@ -352,7 +357,7 @@ public final class Recurrent {
             }
         }
         float[] w = params.values;
-        int whh = wHh[l][d].offset();
+        transpose(w, wHh[l][d].offset(), gw, hidden, whhT);
         float[] out = layerOut[l];
         int outW = cfg.outputSize();
         for (int k = 0; k < steps; k++) {
@@ -361,7 +366,7 @@ public final class Recurrent {
             int hOut = (d == 0 ? t + 1 : t) * bh;
             int aOff = t * batch * gw;
             int sOff = t * batch * hidden;
-            cell.addRecurrent(batch, hidden, w, whh, cfg.bias() ? bHh[l][d].offset() : -1, h, hPrev,
+            cell.addRecurrent(batch, hidden, whhT, w, cfg.bias() ? bHh[l][d].offset() : -1, h, hPrev,
                     gi[l][d], aOff, saved[l][d], sOff);
             boolean[] act = active == null ? null : active[t];
             cell.forward(batch, hidden, act, gi[l][d], aOff, saved[l][d], sOff, h, hPrev, hOut, c, hPrev, hOut);
@@ -437,8 +442,16 @@ public final class Recurrent {
                             1f, g, wIh[l][d].offset(), in);
                 }
                 if (cfg.bias()) {
-                    addColumnSums(dGi, rows, gw, g, bIh[l][d].offset());
-                    addColumnSums(dGh, rows, gw, g, bHh[l][d].offset());
+                    Blas.columnSums(dGi, 0, rows, gw, 1f, g, bIh[l][d].offset());
+                    if (dGh == dGi) {   // the same sums: add them again rather than recompute
+                        Blas.columnSums(dGi, 0, rows, gw, 0f, biasGrad, 0);
+                        int bo = bHh[l][d].offset();
+                        for (int j = 0; j < gw; j++) {
+                            g[bo + j] += biasGrad[j];
+                        }
+                    } else {
+                        Blas.columnSums(dGh, 0, rows, gw, 1f, g, bHh[l][d].offset());
+                    }
                 }
                 if (needInputGrad) {
                     Blas.gemm(false, false, rows, in, gw, 1f, dGi, 0, gw, w, wIh[l][d].offset(), in,
@@ -543,21 +556,22 @@ public final class Recurrent {
         }
     }
 
-    static void addColumnSums(float[] m, int rows, int cols, float[] dst, int dstOff) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * cols;
-            for (int j = 0; j < cols; j++) {
-                dst[dstOff + j] += m[o + j];
-            }
-        }
-    }
-
-    /** out (cols, rows) = transpose of the (rows, cols) matrix at {@code off}; reuses {@code out} if big enough. */
+    /**
+     * out (cols, rows) = transpose of the (rows, cols) matrix at {@code off}; reuses {@code out} if big enough.
+     * In 32×32 tiles, so that both sides stay in cache.
+     */
     static float[] transpose(float[] src, int off, int rows, int cols, float[] out) {
         float[] dst = grow(out, rows * cols);
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                dst[c * rows + r] = src[off + r * cols + c];
+        final int tile = 32;
+        for (int r0 = 0; r0 < rows; r0 += tile) {
+            int r1 = Math.min(rows, r0 + tile);
+            for (int c0 = 0; c0 < cols; c0 += tile) {
+                int c1 = Math.min(cols, c0 + tile);
+                for (int r = r0; r < r1; r++) {
+                    for (int c = c0; c < c1; c++) {
+                        dst[c * rows + r] = src[off + r * cols + c];
+                    }
+                }
             }
         }
         return dst;

@@ -37,14 +37,27 @@ public final class SoftmaxCrossEntropy {
                 continue;
             }
             int y = checkTarget(targets[r], classes);
-            double logZ = logSumExp(logits, o, classes);
-            sum += logZ - logits[o + y];
-            if (dLogits != null) {
-                for (int j = 0; j < classes; j++) {
-                    dLogits[o + j] = (float) Math.exp(logits[o + j] - logZ) * inv;
-                }
-                dLogits[o + y] -= inv;
+            if (dLogits == null) {
+                sum += logSumExp(logits, o, classes) - logits[o + y];
+                continue;
             }
+            // exp once per logit: the shifted exponentials are kept in dLogits, then normalised.
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < classes; j++) {
+                max = Math.max(max, logits[o + j]);
+            }
+            double z = 0;
+            for (int j = 0; j < classes; j++) {
+                float e = (float) Math.exp(logits[o + j] - max);
+                dLogits[o + j] = e;
+                z += e;
+            }
+            sum += max + Math.log(z) - logits[o + y];
+            float scale = (float) (inv / z);
+            for (int j = 0; j < classes; j++) {
+                dLogits[o + j] *= scale;
+            }
+            dLogits[o + y] -= inv;
         }
         return sum / count;
     }
