@@ -74,6 +74,11 @@ public final class Blas {
                 b, bOff, ldb, a, aOff, lda, beta, c, cOff, ldc);
     }
 
+    /** Σ x[i]² over the whole array (BLAS sdot, SIMD lanes accumulated in float as PyTorch's norm is). */
+    public static double sumOfSquares(float[] x) {
+        return x.length == 0 ? 0.0 : BLAS.sdot(x.length, x, 0, 1, x, 0, 1);
+    }
+
     private static float[] ones = new float[0];
 
     /**

@@ -1,16 +1,14 @@
 package dev.seqspark.optim;
 
+import dev.seqspark.nn.Blas;
+
 /** torch.nn.utils.clip_grad_norm_ over all parameters at once (the flat gradient array). */
 public final class GradClip {
     private GradClip() {}
 
-    /** The L2 norm of the whole gradient (accumulated in double). */
+    /** The L2 norm of the whole gradient. */
     public static double globalNorm(float[] grads) {
-        double sum = 0;
-        for (float g : grads) {
-            sum += (double) g * g;
-        }
-        return Math.sqrt(sum);
+        return Math.sqrt(Blas.sumOfSquares(grads));
     }
 
     /**
