@@ -16,9 +16,18 @@ import java.io.PrintStream;
 public final class Blas {
     private static final String NATIVE_LIB = "dev.ludovic.netlib.blas.nativeLib";
     private static final String NATIVE_LIB_PATH = "dev.ludovic.netlib.blas.nativeLibPath";
+    // netlib logs (java.util.logging) a warning for every implementation it skips; describe() says which
+    // one runs instead. Held here because java.util.logging keeps loggers only weakly.
+    private static final java.util.logging.Logger NETLIB_LOG = quiet("dev.ludovic.netlib.blas.InstanceBuilder");
     private static final dev.ludovic.netlib.blas.BLAS BLAS = load();
 
     private Blas() {}
+
+    private static java.util.logging.Logger quiet(String name) {
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(name);
+        log.setLevel(java.util.logging.Level.SEVERE);
+        return log;
+    }
 
     private static dev.ludovic.netlib.blas.BLAS load() {
         if (System.getProperty(NATIVE_LIB) == null && System.getProperty(NATIVE_LIB_PATH) == null) {

@@ -1,0 +1,56 @@
+package dev.seqspark.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The rational tanh and σ against Math.tanh and 1/(1+e^−x) over a dense grid and the extremes. */
+class ActivationsTest {
+
+    @Test
+    void tanhWithinBound() {
+        double worstAbs = 0;
+        double worstRel = 0;
+        for (int i = -2_000_000; i <= 2_000_000; i++) {
+            float x = i * 1e-5f;   // [-20, 20]
+            double truth = Math.tanh(x);
+            double err = Math.abs(Activations.tanh(x) - truth);
+            worstAbs = Math.max(worstAbs, err);
+            if (truth != 0) {
+                worstRel = Math.max(worstRel, err / Math.abs(truth));
+            }
+        }
+        assertTrue(worstAbs <= 3.6e-7, "max |error| " + worstAbs);
+        assertTrue(worstRel <= 3.6e-7, "max relative error " + worstRel);
+        for (float tiny : new float[] {1e-30f, 1e-10f, -3e-8f}) {
+            assertEquals(tiny, Activations.tanh(tiny), Math.abs(tiny) * 1e-6);
+        }
+        assertEquals(1f, Activations.tanh(1e30f), 3.6e-7f);
+        assertEquals(-1f, Activations.tanh(Float.NEGATIVE_INFINITY), 3.6e-7f);
+        assertTrue(Float.isNaN(Activations.tanh(Float.NaN)));
+    }
+
+    @Test
+    void sigmoidWithinBound() {
+        double worst = 0;
+        for (int i = -4_000_000; i <= 4_000_000; i++) {
+            float x = i * 1e-5f;   // [-40, 40]
+            worst = Math.max(worst, Math.abs(Activations.sigmoid(x) - 1 / (1 + Math.exp(-x))));
+        }
+        assertTrue(worst <= 2e-7, "max |error| " + worst);
+        assertEquals(0.5f, Activations.sigmoid(0f));
+    }
+
+    @Test
+    void inPlaceRangesTouchOnlyTheRange() {
+        float[] a = {5f, 0.5f, -0.5f, 2f, 7f};
+        Activations.tanhInPlace(a, 1, 3);
+        Activations.sigmoidInPlace(a, 3, 4);
+        assertEquals(5f, a[0]);
+        assertEquals(Math.tanh(0.5), a[1], 3.6e-7);
+        assertEquals(Math.tanh(-0.5), a[2], 3.6e-7);
+        assertEquals(1 / (1 + Math.exp(-2)), a[3], 2e-7);
+        assertEquals(7f, a[4]);
+    }
+}
