@@ -1,0 +1,108 @@
+package dev.seqspark.train;
+
+import java.util.Arrays;
+
+/**
+ * The sum over shards of one round's results, as the driver needs them to average: Σ b_k·w_k and
+ * Σ b_k·s_k in double (b_k = batches shard k trained), Σ b_k, the largest optimizer step count, loss and
+ * tokens. Averaging Σ b_k·w_k / Σ b_k in double returns one worker's float weights exactly, so a run with
+ * one worker is bit-for-bit the shard trainer's. Merged pairwise (Spark's treeAggregate), never W at once.
+ */
+public final class RoundSum implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    double[] weights;
+    double[] optimizerState;
+    long batches;
+    long maxSteps;
+    double lossSum;
+    long tokens;
+    boolean finite = true;
+
+    /** Adds one shard's result (nothing when it trained no batch, but non-finite losses always count). */
+    public RoundSum add(ShardTrainer.Result r) {
+        finite &= r.finite();
+        if (r.batches() == 0) {
+            return this;
+        }
+        float[] w = r.state().weights();
+        float[] s = r.state().optimizerState();
+        if (weights == null) {
+            weights = new double[w.length];
+            optimizerState = new double[s.length];
+        }
+        double b = r.batches();
+        for (int i = 0; i < w.length; i++) {
+            weights[i] += b * w[i];
+        }
+        for (int i = 0; i < s.length; i++) {
+            optimizerState[i] += b * s[i];
+        }
+        batches += r.batches();
+        maxSteps = Math.max(maxSteps, r.state().optimizerSteps());
+        lossSum += r.lossSum();
+        tokens += r.tokens();
+        return this;
+    }
+
+    /** Combines two partial sums (either may be empty). */
+    public RoundSum merge(RoundSum o) {
+        finite &= o.finite;
+        if (o.weights == null) {
+            return this;
+        }
+        if (weights == null) {
+            weights = o.weights;
+            optimizerState = o.optimizerState;
+        } else {
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] += o.weights[i];
+            }
+            for (int i = 0; i < optimizerState.length; i++) {
+                optimizerState[i] += o.optimizerState[i];
+            }
+        }
+        batches += o.batches;
+        maxSteps = Math.max(maxSteps, o.maxSteps);
+        lossSum += o.lossSum;
+        tokens += o.tokens;
+        return this;
+    }
+
+    /** The batch-weighted average state; {@code fallback} when no shard trained a batch. */
+    public ModelState average(ModelState fallback) {
+        if (batches == 0) {
+            return fallback;
+        }
+        float[] w = new float[weights.length];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (weights[i] / batches);
+        }
+        float[] s = new float[optimizerState.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (float) (optimizerState[i] / batches);
+        }
+        return new ModelState(w, s, maxSteps);
+    }
+
+    public long batches() {
+        return batches;
+    }
+
+    public double lossSum() {
+        return lossSum;
+    }
+
+    public long tokens() {
+        return tokens;
+    }
+
+    public boolean finite() {
+        return finite;
+    }
+
+    @Override
+    public String toString() {
+        return "RoundSum[batches=" + batches + ", tokens=" + tokens + ", loss=" + lossSum + ", weights="
+                + (weights == null ? "none" : Arrays.hashCode(weights)) + "]";
+    }
+}

@@ -1,0 +1,82 @@
+package dev.seqspark.train;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The driver's side of training, the same whoever runs the shards: for every epoch, rounds of "every
+ * shard trains from the same state → batch-weighted average → next round" (one round per epoch, or one
+ * per {@code syncEvery} batches), then validation, then the listener (progress, metrics, checkpoint).
+ * Hidden states are carried per shard across the rounds of an epoch and start from zeros every epoch, as
+ * d2l's train_epoch_ch8 starts each epoch with a fresh state.
+ */
+public final class TrainingLoop {
+
+    /** One epoch's figures (what metrics.jsonl records). */
+    public record EpochMetrics(int epoch, double trainPerplexity, double validPerplexity, double tokensPerSecond,
+                               double seconds, long tokens, int rounds, double roundOverheadSeconds) {}
+
+    /** Told about progress; {@link #epochEnd} is where checkpoints are written. */
+    public interface Listener {
+        default void roundEnd(int epoch, int round, int rounds, long tokensSoFar, double secondsSoFar, double lossSoFar) {}
+
+        default void epochEnd(EpochMetrics metrics, ModelState state) {}
+    }
+
+    /** Raised when a round's loss is not finite; the state of the last good epoch is what the listener last saw. */
+    public static final class DivergedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public DivergedException(int epoch) {
+            super("the training loss became NaN or infinite in epoch " + (epoch + 1)
+                    + "; lower train.lr or set train.clip (the last good checkpoint is kept)");
+        }
+    }
+
+    private final Workers workers;
+    private final int syncEvery;
+    private final Listener listener;
+
+    /** {@code syncEvery} ≤ 0: average once per epoch. */
+    public TrainingLoop(Workers workers, int syncEvery, Listener listener) {
+        this.workers = workers;
+        this.syncEvery = syncEvery;
+        this.listener = listener == null ? new Listener() {} : listener;
+    }
+
+    /** Trains epochs [firstEpoch, epochs) from {@code start}; returns the final state. */
+    public ModelState run(ModelState start, int firstEpoch, int epochs) {
+        ModelState state = start;
+        for (int epoch = firstEpoch; epoch < epochs; epoch++) {
+            long t0 = System.nanoTime();
+            int[] perShard = workers.batchesPerShard(epoch);
+            int most = 0;
+            for (int b : perShard) {
+                most = Math.max(most, b);
+            }
+            int chunk = syncEvery > 0 ? syncEvery : Math.max(1, most);
+            int rounds = Math.max(1, (most + chunk - 1) / chunk);
+            Map<Integer, HiddenState> carried = new HashMap<>();
+            double lossSum = 0;
+            long tokens = 0;
+            for (int r = 0; r < rounds; r++) {
+                RoundSum sum = workers.train(state, carried, epoch, r * chunk, syncEvery > 0 ? chunk : 0);
+                if (!sum.finite()) {
+                    throw new DivergedException(epoch);
+                }
+                state = sum.average(state);
+                lossSum += sum.lossSum();
+                tokens += sum.tokens();
+                listener.roundEnd(epoch, r, rounds, tokens, (System.nanoTime() - t0) / 1e9,
+                        tokens == 0 ? Double.NaN : lossSum / tokens);
+            }
+            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            Evaluator.Loss valid = workers.validate(state.weights());
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double trainPpl = tokens == 0 ? Double.NaN : Math.exp(lossSum / tokens);
+            listener.epochEnd(new EpochMetrics(epoch + 1, trainPpl, valid.perplexity(), tokens / trainSeconds,
+                    seconds, tokens, rounds, 0), state);
+        }
+        return state;
+    }
+}

@@ -1,0 +1,79 @@
+package dev.seqspark.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.seqspark.nn.Params;
+import dev.seqspark.testutil.Golden;
+import dev.seqspark.train.LanguageModel;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Models cross between PyTorch and SeqSpark: a model PyTorch saved (tools/seqspark_torch.py) loads here and
+ * gives PyTorch's log-likelihood of a text; a model saved here (golden/java_model, written by
+ * {@link #main}) loads in PyTorch, which recorded its log-likelihood of the same text. Within 1e-5 relative.
+ */
+class TorchInteropTest {
+
+    static Path resource(String name) {
+        try {
+            return Path.of(TorchInteropTest.class.getResource("/golden/" + name).toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Σ log p(token_i | tokens before it), state from zeros, char tokens of {@code text}. */
+    static double logLikelihood(Model m, String text) {
+        List<String> toks = m.tokenizer().textTokens(text);
+        int[] ids = m.vocab().encode(toks);
+        Params p = new Params(m.spec().layout());
+        p.setValues(m.weights());
+        LanguageModel lm = new LanguageModel(m.spec(), p);
+        int n = ids.length - 1;
+        int[] x = java.util.Arrays.copyOf(ids, n);
+        int[] y = java.util.Arrays.copyOfRange(ids, 1, ids.length);
+        return -lm.sumLoss(x, y, n, 1, null, new LanguageModel.State(m.spec(), 1));
+    }
+
+    private static void check(String modelDir, String loglikFile) {
+        JsonNode g = Golden.load("/golden/" + loglikFile);
+        Model m = ModelDir.read(resource(modelDir));
+        String text = g.get("text").asText();
+        assertArrayEquals(Golden.ints(g.get("ids")), m.vocab().encode(m.tokenizer().textTokens(text)),
+                "token ids (one per code point, unknown → <unk>)");
+        double ll = logLikelihood(m, text);
+        double expected = g.get("log_likelihood").asDouble();
+        assertEquals(expected, ll, 1e-5 * Math.abs(expected), "log-likelihood");
+    }
+
+    @Test
+    void pyTorchModelLoadsHere() {
+        check("torch_model", "torch_model_loglik.json");
+    }
+
+    @Test
+    void modelSavedHereLoadsInPyTorch() {
+        check("java_model", "java_model_loglik.json");
+    }
+
+    /**
+     * Writes golden/java_model: the PyTorch model's weights perturbed, saved by SeqSpark's ModelDir. To
+     * regenerate: run this class with the test classpath from the repository root (tools/golden/README.md),
+     * then tools/golden/make_lm_golden.py, which loads it in PyTorch and records its log-likelihood.
+     */
+    public static void main(String[] args) throws Exception {
+        Model torch = ModelDir.read(resource("torch_model"));
+        float[] w = torch.weights().clone();
+        java.util.SplittableRandom r = new java.util.SplittableRandom(17);
+        for (int i = 0; i < w.length; i++) {
+            w[i] += (float) (r.nextDouble() - 0.5) * 0.05f;
+        }
+        Path out = Path.of(args.length > 0 ? args[0] : "src/test/resources/golden/java_model");
+        ModelDir.write(out, new Model(torch.config(), torch.vocab(), w), List.of(), true);
+    }
+}
