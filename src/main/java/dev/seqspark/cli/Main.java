@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "seqspark", mixinStandardHelpOptions = true, version = "seqspark 0.1.0",
         description = "Distributed trainer and batch scorer for recurrent sequence models on Apache Spark.",
-        subcommands = {BenchCommand.class})
+        subcommands = {TrainCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -25,7 +25,8 @@ public final class Main implements Runnable {
                 e.printStackTrace();
             }
             cmd.getErr().println("seqspark " + cmd.getCommandName() + ": error: " + oneLine(e));
-            return e instanceof IllegalArgumentException || e instanceof UserError ? 2 : 1;
+            return e instanceof IllegalArgumentException || e instanceof UserError
+                    || e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException ? 2 : 1;
         });
         return cl.execute(args);
     }

@@ -16,7 +16,7 @@ import dev.seqspark.text.TokenizerConfig;
  * </pre>
  * {@code embedding_dim} 0 means one-hot input. Other keys are allowed and ignored; these mean exactly this.
  */
-public record ModelConfig(ModelSpec spec, TokenizerConfig tokenizer) {
+public record ModelConfig(ModelSpec spec, TokenizerConfig tokenizer) implements java.io.Serializable {
     public static final String FORMAT = "seqspark-model";
     public static final int VERSION = 1;
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * {@code linear.weight}, {@code linear.bias}. The computation is dev.seqspark.train.LanguageModel.
  */
 public record ModelSpec(CellType cell, int vocabSize, int embeddingDim, int hiddenSize, int numLayers,
-                        boolean bias, double dropout) {
+                        boolean bias, double dropout) implements java.io.Serializable {
     public static final String EMBEDDING = "embedding.";
     public static final String RNN = "rnn.";
     public static final String LINEAR = "linear.";

@@ -70,11 +70,10 @@ public final class BatchLayout {
      */
     public static BatchLayout of(Partitioning p, int[] stream, int from, int length, int batch, int steps,
                                  Integer fixedOffset, SplittableRandom rng) {
+        int offset = drawOffset(p, steps, fixedOffset, rng);
         if (p == Partitioning.SEQUENTIAL) {
-            int offset = fixedOffset != null ? fixedOffset : rng.nextInt(steps + 1);
             return sequential(stream, from, length, batch, steps, offset);
         }
-        int offset = fixedOffset != null ? fixedOffset : rng.nextInt(steps);
         int count = Math.max(0, (length - offset - 1) / steps);
         int[] starts = new int[count];
         for (int k = 0; k < count; k++) {
@@ -87,6 +86,23 @@ public final class BatchLayout {
             starts[j] = tmp;
         }
         return random(stream, from, length, batch, steps, offset, starts);
+    }
+
+    /** The epoch's offset: fixed, or drawn as d2l draws it (sequential: [0, steps]; random: [0, steps − 1]). */
+    public static int drawOffset(Partitioning p, int steps, Integer fixedOffset, SplittableRandom rng) {
+        if (fixedOffset != null) {
+            return fixedOffset;
+        }
+        return p == Partitioning.SEQUENTIAL ? rng.nextInt(steps + 1) : rng.nextInt(steps);
+    }
+
+    /** How many batches a layout over {@code length} tokens has at this offset. */
+    public static int count(Partitioning p, long length, int batch, int steps, int offset) {
+        long usable = length - offset - 1;
+        if (usable <= 0) {
+            return 0;
+        }
+        return (int) (p == Partitioning.SEQUENTIAL ? usable / batch / steps : usable / steps / batch);
     }
 
     private static void checkRange(int[] stream, int from, int length) {

@@ -12,8 +12,9 @@ import java.util.function.Consumer;
  *   <li>letters-only: the cleaned non-empty lines joined by single spaces (for char level the space is a
  *       token; for word level it only separates words).</li>
  * </ul>
- * Lines are processed one at a time, so a corpus can stream through; {@link #lineTokens} says whether a
- * line opens the stream, because in letters-only mode every other non-empty line starts with a space.
+ * Lines are processed one at a time and independently, so a corpus split anywhere (Spark partitions)
+ * tokenizes the same: in letters-only char mode every non-empty line is followed by a space, and the
+ * stream as a whole drops its last token, that trailing space ({@link #dropsLastToken}).
  */
 public final class Tokenizer implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
@@ -53,21 +54,16 @@ public final class Tokenizer implements java.io.Serializable {
         return config.lettersOnly() ? lettersOnly(s) : s;
     }
 
-    /**
-     * The tokens one line contributes to the stream. {@code first}: no non-empty line came before it
-     * (only matters in letters-only mode, where lines are joined by a space).
-     */
-    public void lineTokens(String line, boolean first, Consumer<String> out) {
+    /** The tokens one line contributes to the stream (see the class comment for the final space). */
+    public void lineTokens(String line, Consumer<String> out) {
         String s = normalize(line);
         if (config.lettersOnly()) {
             if (s.isEmpty()) {
                 return;
             }
             if (config.level() == TokenizerConfig.Level.CHAR) {
-                if (!first) {
-                    out.accept(" ");
-                }
                 codePoints(s, out);
+                out.accept(" ");
             } else {
                 words(s, out);
             }
@@ -81,9 +77,12 @@ public final class Tokenizer implements java.io.Serializable {
         }
     }
 
-    /** True when the line adds tokens in letters-only mode (so the next line is not {@code first}). */
-    public boolean contributes(String line) {
-        return !config.lettersOnly() || !normalize(line).isEmpty();
+    /**
+     * True when the stream is its lines' tokens minus the very last one (a space), which is the case in
+     * letters-only char mode whenever any line has letters.
+     */
+    public boolean dropsLastToken() {
+        return config.lettersOnly() && config.level() == TokenizerConfig.Level.CHAR;
     }
 
     /** The tokens of one text as a whole (a record to score): no trailing newline token, no joining. */
@@ -101,10 +100,11 @@ public final class Tokenizer implements java.io.Serializable {
     /** The token stream of a list of lines (a whole corpus in memory). */
     public List<String> streamTokens(Iterable<String> lines) {
         List<String> out = new ArrayList<>();
-        boolean first = true;
         for (String line : lines) {
-            lineTokens(line, first, out::add);
-            first &= !contributes(line);
+            lineTokens(line, out::add);
+        }
+        if (dropsLastToken() && !out.isEmpty()) {
+            out.remove(out.size() - 1);
         }
         return out;
     }

@@ -12,7 +12,7 @@ import java.util.Locale;
  *       A–Z, a–z becomes one space and each line is stripped; empty lines vanish.</li>
  * </ul>
  */
-public record TokenizerConfig(Level level, boolean lowercase, boolean lettersOnly) {
+public record TokenizerConfig(Level level, boolean lowercase, boolean lettersOnly) implements java.io.Serializable {
 
     public enum Level {
         CHAR, WORD;

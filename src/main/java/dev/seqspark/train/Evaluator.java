@@ -24,24 +24,53 @@ public final class Evaluator {
 
     private Evaluator() {}
 
+    /** The (rows, steps, rowLength) of the evaluation layout of a stream of {@code length} tokens. */
+    public record Dims(int rows, int steps, int rowLength) implements java.io.Serializable {
+        public static Dims of(long length, int batch, int steps) {
+            if (length < 2) {
+                return new Dims(0, 0, 0);
+            }
+            int b = (int) Math.max(1, Math.min(batch, (length - 1) / steps));
+            int t = (int) Math.min(steps, (length - 1) / b);
+            return new Dims(b, t, (int) ((length - 1) / b));
+        }
+
+        /** Tokens of the stream rows [r0, r1) need: rows are independent, so workers can take blocks of them. */
+        public long sliceStart(int r0) {
+            return (long) r0 * rowLength;
+        }
+
+        public long sliceLength(int r0, int r1) {
+            return r1 == r0 ? 0 : (long) (r1 - r0) * rowLength + 1;
+        }
+    }
+
     public static Loss evaluate(ModelSpec spec, float[] weights, int[] stream, int from, int length, int batch, int steps) {
-        if (length < 2) {
+        Dims d = Dims.of(length, batch, steps);
+        return evaluateRows(spec, weights, stream, from, d.rows(), d.steps(), d.rowLength());
+    }
+
+    /**
+     * The loss of {@code rows} rows of {@code rowLength + 1} tokens starting at {@code from} (row r reads
+     * stream[from + r·rowLength …]), {@code steps} at a time with the state carried: d2l's sequential layout.
+     */
+    public static Loss evaluateRows(ModelSpec spec, float[] weights, int[] stream, int from, int rows, int steps,
+                                    int rowLength) {
+        if (rows == 0 || steps == 0) {
             return new Loss(0, 0);
         }
-        int b = Math.max(1, Math.min(batch, (length - 1) / steps));
-        int t = Math.min(steps, (length - 1) / b);
         Params p = new Params(spec.layout());
         p.setValues(weights);
         LanguageModel lm = new LanguageModel(spec, p);
-        LanguageModel.State state = new LanguageModel.State(spec, b);
-        BatchLayout layout = BatchLayout.sequential(stream, from, length, b, t, 0);
-        int[] x = new int[b * t];
-        int[] y = new int[b * t];
+        LanguageModel.State state = new LanguageModel.State(spec, rows);
+        BatchLayout layout = BatchLayout.sequential(stream, from, rows * rowLength + 1, rows, steps, 0);
+        int[] x = new int[rows * steps];
+        int[] y = new int[rows * steps];
         double sum = 0;
         long count = 0;
         for (int i = 0; i < layout.numBatches(); i++) {
             layout.fill(i, x, y);
-            sum += lm.sumLoss(x, y, t, b, null, state);
+            sum += lm.sumLoss(x, y, steps, rows, null, state);
             count += x.length;
         }
         return new Loss(sum, count);

@@ -39,7 +39,7 @@ public final class LocalWorkers implements Workers {
         int[] out = new int[shards];
         for (int k = 0; k < shards; k++) {
             int from = shardStart(train.length, k, shards);
-            out[k] = trainer.layout(train, from, shardStart(train.length, k + 1, shards) - from, epoch, k).numBatches();
+            out[k] = ShardTrainer.numBatches(cfg, shardStart(train.length, k + 1, shards) - from, epoch, k);
         }
         return out;
     }
@@ -50,13 +50,12 @@ public final class LocalWorkers implements Workers {
         for (int k = 0; k < shards; k++) {
             int from = shardStart(train.length, k, shards);
             int len = shardStart(train.length, k + 1, shards) - from;
+            long t0 = System.nanoTime();
             ShardTrainer.Result r = trainer.train(state, carried.get(k), trainer.layout(train, from, len, epoch, k),
                     fromBatch, maxBatches, epoch, k, null);
-            if (r.batches() > 0) {
-                carried.put(k, r.hidden());
-            }
-            sum.add(r);
+            sum.add(k, r, (System.nanoTime() - t0) / 1e9);
         }
+        carried.putAll(sum.hidden());
         return sum;
     }
 

@@ -17,13 +17,20 @@ public final class RoundSum implements java.io.Serializable {
     double lossSum;
     long tokens;
     boolean finite = true;
+    double maxTaskSeconds;
+    final java.util.TreeMap<Integer, HiddenState> hidden = new java.util.TreeMap<>();
 
-    /** Adds one shard's result (nothing when it trained no batch, but non-finite losses always count). */
-    public RoundSum add(ShardTrainer.Result r) {
+    /**
+     * Adds shard {@code shard}'s result (nothing when it trained no batch, but non-finite losses always
+     * count); {@code seconds}: how long its training took, for the overhead figure.
+     */
+    public RoundSum add(int shard, ShardTrainer.Result r, double seconds) {
         finite &= r.finite();
+        maxTaskSeconds = Math.max(maxTaskSeconds, seconds);
         if (r.batches() == 0) {
             return this;
         }
+        hidden.put(shard, r.hidden());
         float[] w = r.state().weights();
         float[] s = r.state().optimizerState();
         if (weights == null) {
@@ -47,6 +54,8 @@ public final class RoundSum implements java.io.Serializable {
     /** Combines two partial sums (either may be empty). */
     public RoundSum merge(RoundSum o) {
         finite &= o.finite;
+        maxTaskSeconds = Math.max(maxTaskSeconds, o.maxTaskSeconds);
+        hidden.putAll(o.hidden);
         if (o.weights == null) {
             return this;
         }
@@ -68,7 +77,10 @@ public final class RoundSum implements java.io.Serializable {
         return this;
     }
 
-    /** The batch-weighted average state; {@code fallback} when no shard trained a batch. */
+    /**
+     * The batch-weighted average state; {@code fallback} when no shard trained a batch. Weights that
+     * overflowed make {@link #finite()} false, as a non-finite loss does.
+     */
     public ModelState average(ModelState fallback) {
         if (batches == 0) {
             return fallback;
@@ -76,6 +88,7 @@ public final class RoundSum implements java.io.Serializable {
         float[] w = new float[weights.length];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (weights[i] / batches);
+            finite &= Float.isFinite(w[i]);
         }
         float[] s = new float[optimizerState.length];
         for (int i = 0; i < s.length; i++) {
@@ -98,6 +111,16 @@ public final class RoundSum implements java.io.Serializable {
 
     public boolean finite() {
         return finite;
+    }
+
+    /** The longest time one shard spent training in this round (compute, not Spark's overhead). */
+    public double maxTaskSeconds() {
+        return maxTaskSeconds;
+    }
+
+    /** Each shard's hidden state after the round (shards that trained no batch are absent). */
+    public java.util.Map<Integer, HiddenState> hidden() {
+        return hidden;
     }
 
     @Override

@@ -48,6 +48,18 @@ public final class ShardTrainer {
         return new ModelState(p.values, new float[p.values.length * copies], 0);
     }
 
+    /** Batches in shard {@code shard}'s layout for epoch {@code epoch}, from its length alone (as {@link #layout}). */
+    public static int numBatches(TrainConfig cfg, long length, int epoch, int shard) {
+        int offset = BatchLayout.drawOffset(cfg.partitioning(), cfg.numSteps(), cfg.offset(),
+                new SplittableRandom(Seeds.derive(cfg.seed(), 1, epoch, shard)));
+        return BatchLayout.count(cfg.partitioning(), length, cfg.batchSize(), cfg.numSteps(), offset);
+    }
+
+    /** Tokens a shard needs so that every epoch's layout has at least one batch, whatever the offset. */
+    public static long minShardTokens(TrainConfig cfg) {
+        return (long) cfg.batchSize() * cfg.numSteps() + cfg.numSteps() + 1;
+    }
+
     /** The batch layout of shard {@code shard} in epoch {@code epoch}: random choices derive from (seed, epoch, shard). */
     public BatchLayout layout(int[] stream, int from, int length, int epoch, int shard) {
         SplittableRandom rng = new SplittableRandom(Seeds.derive(cfg.seed(), 1, epoch, shard));

@@ -12,7 +12,11 @@ import java.util.Map;
  */
 public final class TrainingLoop {
 
-    /** One epoch's figures (what metrics.jsonl records). */
+    /**
+     * One epoch's figures (what metrics.jsonl records): tokens per wall second of the whole epoch (rounds
+     * and validation); the rounds' overhead is their wall time minus the slowest shard's training time,
+     * i.e. what broadcasting, scheduling and summing cost.
+     */
     public record EpochMetrics(int epoch, double trainPerplexity, double validPerplexity, double tokensPerSecond,
                                double seconds, long tokens, int rounds, double roundOverheadSeconds) {}
 
@@ -59,23 +63,26 @@ public final class TrainingLoop {
             Map<Integer, HiddenState> carried = new HashMap<>();
             double lossSum = 0;
             long tokens = 0;
+            double overhead = 0;
             for (int r = 0; r < rounds; r++) {
+                long r0 = System.nanoTime();
                 RoundSum sum = workers.train(state, carried, epoch, r * chunk, syncEvery > 0 ? chunk : 0);
+                overhead += Math.max(0, (System.nanoTime() - r0) / 1e9 - sum.maxTaskSeconds());
+                ModelState next = sum.average(state);
                 if (!sum.finite()) {
                     throw new DivergedException(epoch);
                 }
-                state = sum.average(state);
+                state = next;
                 lossSum += sum.lossSum();
                 tokens += sum.tokens();
                 listener.roundEnd(epoch, r, rounds, tokens, (System.nanoTime() - t0) / 1e9,
                         tokens == 0 ? Double.NaN : lossSum / tokens);
             }
-            double trainSeconds = (System.nanoTime() - t0) / 1e9;
             Evaluator.Loss valid = workers.validate(state.weights());
             double seconds = (System.nanoTime() - t0) / 1e9;
             double trainPpl = tokens == 0 ? Double.NaN : Math.exp(lossSum / tokens);
-            listener.epochEnd(new EpochMetrics(epoch + 1, trainPpl, valid.perplexity(), tokens / trainSeconds,
-                    seconds, tokens, rounds, 0), state);
+            listener.epochEnd(new EpochMetrics(epoch + 1, trainPpl, valid.perplexity(), tokens / seconds,
+                    seconds, tokens, rounds, overhead), state);
         }
         return state;
     }

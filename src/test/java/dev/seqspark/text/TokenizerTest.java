@@ -30,16 +30,17 @@ class TokenizerTest {
     }
 
     @Test
-    void lettersOnlyJoinAcrossChunksOfLines() {
-        // Lines may arrive in pieces (Spark partitions): only the stream's first non-empty line has no space before it.
+    void lettersOnlyLinesAreIndependent() {
+        // Lines may arrive in pieces (Spark partitions): each non-empty line ends with a space, the stream drops the last.
         Tokenizer t = new Tokenizer(new TokenizerConfig(TokenizerConfig.Level.CHAR, false, true));
         StringBuilder sb = new StringBuilder();
-        t.lineTokens("!!", true, sb::append);
+        t.lineTokens("!!", sb::append);
         assertEquals("", sb.toString());
-        assertEquals(false, t.contributes("!!"));
-        t.lineTokens("ab", true, sb::append);
-        t.lineTokens("cd", false, sb::append);
-        assertEquals("ab cd", sb.toString());
+        t.lineTokens("ab", sb::append);
+        t.lineTokens("cd", sb::append);
+        assertEquals("ab cd ", sb.toString());
+        assertEquals(true, t.dropsLastToken());
+        assertEquals(List.of("a", "b", " ", "c", "d"), t.streamTokens(List.of("!!", "ab", "", "cd", "42")));
     }
 
     @Test

@@ -1,0 +1,261 @@
+package dev.seqspark.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.seqspark.io.Checkpoint;
+import dev.seqspark.io.Model;
+import dev.seqspark.io.ModelConfig;
+import dev.seqspark.io.ModelDir;
+import dev.seqspark.nn.Blas;
+import dev.seqspark.nn.CellType;
+import dev.seqspark.nn.ModelSpec;
+import dev.seqspark.optim.Optimizers;
+import dev.seqspark.spark.Sessions;
+import dev.seqspark.spark.ShardedCorpus;
+import dev.seqspark.spark.SparkWorkers;
+import dev.seqspark.text.Partitioning;
+import dev.seqspark.text.Tokenizer;
+import dev.seqspark.text.TokenizerConfig;
+import dev.seqspark.text.Vocab;
+import dev.seqspark.train.Generator;
+import dev.seqspark.train.LanguageModel;
+import dev.seqspark.train.ModelState;
+import dev.seqspark.train.ShardTrainer;
+import dev.seqspark.train.TrainConfig;
+import dev.seqspark.train.TrainingLoop;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code seqspark train}: distributed training of a language model on Spark; see conf/*.properties for every setting. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a recurrent language model on Spark: the corpus is cut into W shards, every worker",
+                "trains its shard, the driver averages the weights (every epoch, or every dist.sync_every batches).",
+                "After every epoch DIR holds a usable model directory and a checkpoint."})
+public final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "settings file (Java properties); see conf/")
+    Path config;
+    @Option(names = "--output", paramLabel = "DIR", required = true, description = "where the model and checkpoints go")
+    Path output;
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a setting (repeatable)")
+    List<String> sets = new ArrayList<>();
+    @Option(names = "--init", paramLabel = "MODEL_DIR", description = "start from a saved model's weights, vocabulary and tokenizer")
+    Path init;
+    @Option(names = "--resume", description = "continue the run in DIR from its last checkpoint")
+    boolean resume;
+    @Option(names = "--overwrite", description = "replace DIR if it exists")
+    boolean overwrite;
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: as spark-submit set it, else local[*])")
+    String master;
+
+    /** What --set may change when resuming: anything else would make the continued run a different run. */
+    private static final Set<String> RESUMABLE = Set.of("train.epochs", "generate.prefix", "generate.length", "data.path");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override
+    public Integer call() throws IOException {
+        if (resume && init != null) {
+            throw new UserError("--resume continues DIR's own run; it cannot be combined with --init");
+        }
+        Settings settings;
+        Checkpoint.State checkpoint = null;
+        Model base = null;
+        if (resume) {
+            if (!Checkpoint.exists(output)) {
+                throw new UserError("nothing to resume: " + output + " has no " + Checkpoint.FILE);
+            }
+            checkpoint = Checkpoint.read(output);
+            for (String s : sets) {
+                String key = s.contains("=") ? s.substring(0, s.indexOf('=')).trim() : s;
+                if (!RESUMABLE.contains(key)) {
+                    throw new UserError("--set " + key + " cannot change when resuming (only " + RESUMABLE + ")");
+                }
+            }
+            settings = Settings.of(checkpoint.settings(), sets);
+            base = ModelDir.read(output);
+        } else {
+            settings = Settings.load(config, sets);
+            if (Files.exists(output) && !overwrite) {
+                throw new UserError("output directory " + output + " exists; add --overwrite to replace it or --resume to continue it");
+            }
+            if (init != null) {
+                base = ModelDir.read(init);
+            }
+        }
+        TrainConfig tc = trainConfig(settings);
+        TokenizerConfig tokCfg = base != null ? base.config().tokenizer() : tokenizerConfig(settings);
+        Tokenizer tokenizer = new Tokenizer(tokCfg);
+        String path = resolveData(settings.get("data.path"));
+        int epochs = settings.getInt("train.epochs");
+
+        try (Sessions.Handle session = Sessions.open("seqspark train", master)) {
+            SparkSession spark = session.spark();
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            int workers = settings.getInt("dist.workers") > 0 ? settings.getInt("dist.workers") : jsc.defaultParallelism();
+            long t0 = System.nanoTime();
+            ShardedCorpus corpus = ShardedCorpus.build(spark, path, tokenizer, base != null ? base.vocab() : null,
+                    settings.getInt("data.min_freq"), settings.getDouble("data.valid_fraction"), workers,
+                    tc.batchSize(), tc.numSteps(), ShardTrainer.minShardTokens(tc));
+            ModelSpec spec = base != null ? base.spec() : modelSpec(settings, corpus.vocab.size());
+            ModelConfig modelConfig = new ModelConfig(spec, tokCfg);
+            Vocab vocab = corpus.vocab;
+            int firstEpoch = 0;
+            ModelState start;
+            List<JsonNode> metrics = new ArrayList<>();
+            if (checkpoint != null) {
+                firstEpoch = checkpoint.epochsDone();
+                start = new ModelState(base.weights(), checkpoint.optimizerState(), checkpoint.optimizerSteps());
+                metrics.addAll(ModelDir.readMetrics(output));
+            } else if (base != null) {
+                start = new ModelState(base.weights(),
+                        new float[base.weights().length * Optimizers.stateCopies(tc.optimizer())], 0);
+            } else {
+                start = ShardTrainer.initialState(spec, tc, tc.seed());
+            }
+            System.err.printf("train: corpus %s: %,d tokens (%,d training, %,d validation), vocabulary %d, read and sharded in %.1f s%n",
+                    path, corpus.tokens, corpus.trainTokens, corpus.validTokens, vocab.size(), (System.nanoTime() - t0) / 1e9);
+            System.err.printf("train: %s, %d layer(s), hidden %d, %s input, %,d parameters; %d workers on %s; "
+                            + "batch %d x %d steps, %s, lr %s, clip %s; BLAS %s%n",
+                    spec.cell().id, spec.numLayers(), spec.hiddenSize(),
+                    spec.embeddingDim() > 0 ? "embedding " + spec.embeddingDim() : "one-hot", start.weights().length,
+                    workers, jsc.master(), tc.batchSize(), tc.numSteps(), tc.optimizer(), tc.lr(), tc.clip(), Blas.describe());
+            if (firstEpoch >= epochs) {
+                System.err.printf("train: %s already holds %d epochs (train.epochs = %d): nothing to do%n", output, firstEpoch, epochs);
+            }
+            Map<String, String> all = settings.all();
+            int syncEvery = settings.getInt("dist.sync_every");
+            int first = firstEpoch;
+            TrainingLoop.Listener listener = new TrainingLoop.Listener() {
+                final long started = System.nanoTime();
+
+                @Override
+                public void roundEnd(int epoch, int round, int rounds, long tokens, double seconds, double loss) {
+                    if (rounds > 1 && (round + 1) % Math.max(1, rounds / 5) == 0 && round + 1 < rounds) {
+                        System.err.printf("train: epoch %d/%d  round %d/%d  train ppl %.3f  %,.0f tokens/s%n",
+                                epoch + 1, epochs, round + 1, rounds, Math.exp(loss), tokens / seconds);
+                    }
+                }
+
+                @Override
+                public void epochEnd(TrainingLoop.EpochMetrics m, ModelState state) {
+                    ObjectNode line = JSON.createObjectNode();
+                    line.put("epoch", m.epoch());
+                    line.put("train_perplexity", m.trainPerplexity());
+                    line.put("valid_perplexity", Double.isNaN(m.validPerplexity()) ? null : m.validPerplexity());
+                    line.put("tokens_per_second", Math.round(m.tokensPerSecond()));
+                    line.put("seconds", Math.round(m.seconds() * 1000) / 1000.0);
+                    line.put("tokens", m.tokens());
+                    line.put("workers", workers);
+                    line.put("rounds", m.rounds());
+                    line.put("round_overhead_seconds", Math.round(m.roundOverheadSeconds() * 1000) / 1000.0);
+                    metrics.add(line);
+                    try {
+                        Checkpoint.write(output, new Model(modelConfig, vocab, state.weights()), metrics,
+                                new Checkpoint.State(m.epoch(), state.optimizerSteps(), state.optimizerState(), all));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot write the checkpoint to " + output + ": " + e.getMessage(), e);
+                    }
+                    double elapsed = (System.nanoTime() - started) / 1e9;
+                    double eta = elapsed / (m.epoch() - first) * (epochs - m.epoch());
+                    System.err.printf("train: epoch %d/%d  train ppl %.3f  valid ppl %s  %,.0f tokens/s  %.1f s  "
+                                    + "overhead %.1f%%  ETA %d:%02d%n", m.epoch(), epochs, m.trainPerplexity(),
+                            Double.isNaN(m.validPerplexity()) ? "-" : String.format("%.3f", m.validPerplexity()),
+                            m.tokensPerSecond(), m.seconds(), 100 * m.roundOverheadSeconds() / m.seconds(),
+                            (long) eta / 60, (long) eta % 60);
+                }
+            };
+            ModelState last;
+            try (SparkWorkers sw = new SparkWorkers(jsc, corpus, spec, tc)) {
+                last = new TrainingLoop(sw, syncEvery, listener).run(start, firstEpoch, epochs);
+            } catch (TrainingLoop.DivergedException e) {
+                throw new UserError(e.getMessage());
+            }
+            String sample = sample(new Model(modelConfig, vocab, last.weights()), settings.get("generate.prefix"),
+                    settings.getInt("generate.length"));
+            System.err.println("train: model written to " + output);
+            System.out.println(sample);
+        }
+        return 0;
+    }
+
+    /** Greedy text from {@code prefix}, as the run's last line. */
+    static String sample(Model model, String prefix, int length) {
+        Tokenizer tok = model.tokenizer();
+        List<String> toks = tok.textTokens(prefix);
+        if (toks.isEmpty()) {
+            return "";
+        }
+        LanguageModel lm = new LanguageModel(model.spec(), paramsOf(model));
+        int[] ids = Generator.generate(lm, model.vocab().encode(toks), length, Generator.Sampling.greedy());
+        return detokenize(model, ids);
+    }
+
+    static dev.seqspark.nn.Params paramsOf(Model model) {
+        dev.seqspark.nn.Params p = new dev.seqspark.nn.Params(model.spec().layout());
+        p.setValues(model.weights());
+        return p;
+    }
+
+    static String detokenize(Model model, int[] ids) {
+        StringBuilder sb = new StringBuilder();
+        boolean words = model.config().tokenizer().level() == TokenizerConfig.Level.WORD;
+        for (int i = 0; i < ids.length; i++) {
+            String t = model.vocab().token(ids[i]);
+            if (words && i > 0 && !t.equals(Tokenizer.NEWLINE) && sb.length() > 0 && sb.charAt(sb.length() - 1) != '\n') {
+                sb.append(' ');
+            }
+            sb.append(t);
+        }
+        return sb.toString();
+    }
+
+    static TrainConfig trainConfig(Settings s) {
+        String offset = s.get("data.offset");
+        return new TrainConfig(s.getInt("train.batch_size"), s.getInt("train.num_steps"),
+                Partitioning.fromId(s.get("data.partitioning")), offset.equals("random") ? null : Integer.valueOf(offset),
+                s.get("train.optimizer"), s.getDouble("train.lr"), s.getDouble("train.clip"), s.getLong("train.seed"));
+    }
+
+    static TokenizerConfig tokenizerConfig(Settings s) {
+        return new TokenizerConfig(TokenizerConfig.Level.fromId(s.get("data.tokenizer.level")),
+                s.getBool("data.tokenizer.lowercase"), s.getBool("data.tokenizer.letters_only"));
+    }
+
+    static ModelSpec modelSpec(Settings s, int vocabSize) {
+        return new ModelSpec(CellType.fromId(s.get("model.cell")), vocabSize, s.getInt("model.embedding_dim"),
+                s.getInt("model.hidden_size"), s.getInt("model.num_layers"), true, s.getDouble("model.dropout"));
+    }
+
+    /**
+     * A local path that does not exist is an error here, before Spark; a relative one is tried from the
+     * current directory, then from SEQSPARK_HOME (the launcher sets it), so the bundled corpus is found anywhere.
+     */
+    static String resolveData(String path) {
+        if (path.contains("://") || path.startsWith("hdfs:") || path.startsWith("s3")) {
+            return path;
+        }
+        boolean glob = path.contains("*") || path.contains("?") || path.contains("[");
+        Path p = Path.of(path);
+        if (!p.isAbsolute() && !glob && !Files.exists(p) && System.getenv("SEQSPARK_HOME") != null) {
+            Path home = Path.of(System.getenv("SEQSPARK_HOME")).resolve(path);
+            if (Files.exists(home)) {
+                p = home;
+            }
+        }
+        if (!glob && !Files.exists(p)) {
+            throw new UserError("the corpus " + path + " does not exist");
+        }
+        return p.toAbsolutePath().toString();
+    }
+}

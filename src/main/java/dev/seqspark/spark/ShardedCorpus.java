@@ -1,0 +1,246 @@
+package dev.seqspark.spark;
+
+import dev.seqspark.text.Tokenizer;
+import dev.seqspark.text.Vocab;
+import dev.seqspark.train.Evaluator;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+
+/**
+ * A corpus read by Spark, tokenized on the executors and cut into W shards of contiguous token ranges,
+ * cached there for every epoch. Shard k holds tokens [⌊k·N/W⌋, ⌊(k+1)·N/W⌋) of the training stream
+ * whatever the input's splits were: one pass counts each partition's tokens (and, unless a vocabulary is
+ * given, their frequencies and first positions), the driver turns counts into global offsets and the
+ * vocabulary, a second pass encodes and sends every piece to its shard. The validation stream (the last
+ * {@code validFraction} of the stream) is cut by rows of its evaluation layout, so the distributed
+ * validation loss is exactly the single-machine one.
+ */
+public final class ShardedCorpus implements AutoCloseable {
+    public final Vocab vocab;
+    public final long tokens;
+    public final long trainTokens;
+    public final long validTokens;
+    public final int workers;
+    public final long[] trainBounds;
+    public final Evaluator.Dims validDims;
+    public final JavaRDD<Shard> shards;
+
+    private ShardedCorpus(Vocab vocab, long tokens, long trainTokens, int workers, long[] trainBounds,
+                          Evaluator.Dims validDims, JavaRDD<Shard> shards) {
+        this.vocab = vocab;
+        this.tokens = tokens;
+        this.trainTokens = trainTokens;
+        this.validTokens = tokens - trainTokens;
+        this.workers = workers;
+        this.trainBounds = trainBounds;
+        this.validDims = validDims;
+        this.shards = shards;
+    }
+
+    public long shardLength(int k) {
+        return trainBounds[k + 1] - trainBounds[k];
+    }
+
+    @Override
+    public void close() {
+        shards.unpersist(false);
+    }
+
+    /** Per partition: its token count and, when building a vocabulary, token → {count, first local index}. */
+    record PartitionCount(int index, long tokens, LinkedHashMap<String, long[]> stats) implements Serializable {}
+
+    /** A run of encoded tokens bound for one shard; {@code start} is its global index in its stream. */
+    record Piece(boolean valid, long start, int[] ids) implements Serializable {}
+
+    /** What the encoding pass needs, broadcast once. */
+    record Plan(Tokenizer tokenizer, Vocab vocab, long[] partitionStarts, long total, long cut, long[] trainBounds,
+                long[][] validSlices) implements Serializable {}
+
+    /**
+     * Reads {@code path}, tokenizes with {@code tokenizer}; builds the vocabulary (d2l order, {@code minFreq})
+     * unless {@code vocab} is given; splits off the validation tail; cuts W = {@code workers} shards.
+     * Fails with {@link IllegalArgumentException} on an empty corpus, or one whose shards would hold fewer
+     * than {@code minShardTokens} training tokens (checked after counting, before encoding anything).
+     */
+    public static ShardedCorpus build(SparkSession spark, String path, Tokenizer tokenizer, Vocab vocab, int minFreq,
+                                      double validFraction, int workers, int evalBatch, int evalSteps,
+                                      long minShardTokens) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        jsc.setJobDescription("seqspark: count tokens of " + path);
+        JavaRDD<String> lines = spark.read().textFile(path).javaRDD().persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            boolean buildVocab = vocab == null;
+            List<PartitionCount> counts = new ArrayList<>(lines.mapPartitionsWithIndex((idx, it) -> {
+                LinkedHashMap<String, long[]> stats = buildVocab ? new LinkedHashMap<>() : null;
+                long[] n = {0};
+                while (it.hasNext()) {
+                    tokenizer.lineTokens(it.next(), t -> {
+                        if (stats != null) {
+                            long[] s = stats.get(t);
+                            if (s == null) {
+                                stats.put(t, new long[] {1, n[0]});
+                            } else {
+                                s[0]++;
+                            }
+                        }
+                        n[0]++;
+                    });
+                }
+                return Collections.singletonList(new PartitionCount(idx, n[0], stats)).iterator();
+            }, true).collect());
+            counts.sort(Comparator.comparingInt(PartitionCount::index));
+            long[] starts = new long[counts.size()];
+            long raw = 0;
+            for (int p = 0; p < counts.size(); p++) {
+                starts[p] = raw;
+                raw += counts.get(p).tokens();
+            }
+            long total = tokenizer.dropsLastToken() && raw > 0 ? raw - 1 : raw;
+            if (total == 0) {
+                throw new IllegalArgumentException("the corpus " + path + " has no tokens (empty, or nothing left after cleaning)");
+            }
+            Vocab v = buildVocab ? vocabulary(counts, starts, tokenizer.dropsLastToken(), minFreq) : vocab;
+            long cut = total - (long) (total * validFraction);
+            long[] bounds = new long[workers + 1];
+            for (int k = 0; k <= workers; k++) {
+                bounds[k] = k * cut / workers;
+            }
+            for (int k = 0; k < workers; k++) {
+                if (bounds[k + 1] - bounds[k] < minShardTokens) {
+                    throw new IllegalArgumentException(String.format("the corpus is too small for %d workers: shard %d "
+                            + "would have %,d training tokens, one batch needs %,d (batch_size x num_steps + num_steps + 1); "
+                            + "lower dist.workers, train.batch_size or train.num_steps", workers, k,
+                            bounds[k + 1] - bounds[k], minShardTokens));
+                }
+            }
+            Evaluator.Dims dims = Evaluator.Dims.of(total - cut, evalBatch, evalSteps);
+            long[][] validSlices = new long[workers][];
+            for (int k = 0; k < workers; k++) {
+                int r0 = (int) ((long) k * dims.rows() / workers);
+                int r1 = (int) ((long) (k + 1) * dims.rows() / workers);
+                long s = cut + dims.sliceStart(r0);
+                validSlices[k] = new long[] {s, s + dims.sliceLength(r0, r1), r1 - r0};
+            }
+            Broadcast<Plan> plan = jsc.broadcast(new Plan(tokenizer, v, starts, total, cut, bounds, validSlices));
+            jsc.setJobDescription("seqspark: encode and shard " + path + " into " + workers + " shards");
+            JavaPairRDD<Integer, Piece> pieces = JavaPairRDD.fromJavaRDD(
+                    lines.mapPartitionsWithIndex((idx, it) -> encode(plan.value(), idx, it), true));
+            int w = workers;
+            JavaRDD<Shard> shards = pieces.partitionBy(new HashPartitioner(workers))
+                    .mapPartitionsWithIndex((k, it) -> assemble(plan.value(), k, w, it), true)
+                    .persist(StorageLevel.MEMORY_AND_DISK());
+            shards.count();
+            plan.unpersist(false);
+            return new ShardedCorpus(v, total, cut, workers, bounds, dims, shards);
+        } finally {
+            lines.unpersist(false);
+        }
+    }
+
+    /** d2l's vocabulary from per-partition counts: frequency, ties by first global position. */
+    static Vocab vocabulary(List<PartitionCount> counts, long[] starts, boolean dropLastSpace, int minFreq) {
+        Map<String, long[]> merged = new HashMap<>();
+        for (PartitionCount pc : counts) {
+            long start = starts[pc.index()];
+            pc.stats().forEach((tok, s) -> {
+                long[] m = merged.get(tok);
+                if (m == null) {
+                    merged.put(tok, new long[] {s[0], start + s[1]});
+                } else {
+                    m[0] += s[0];
+                }
+            });
+        }
+        if (dropLastSpace) {   // the stream's final token is a space that is not part of it
+            long[] sp = merged.get(" ");
+            if (sp != null && --sp[0] == 0) {
+                merged.remove(" ");
+            }
+        }
+        List<Map.Entry<String, long[]>> byFirst = new ArrayList<>(merged.entrySet());
+        byFirst.sort(Comparator.comparingLong(e -> e.getValue()[1]));
+        LinkedHashMap<String, Long> ordered = new LinkedHashMap<>();
+        byFirst.forEach(e -> ordered.put(e.getKey(), e.getValue()[0]));
+        return Vocab.build(ordered, minFreq, List.of());
+    }
+
+    private static Iterator<Tuple2<Integer, Piece>> encode(Plan plan, int partition, Iterator<String> lines) {
+        int[][] buf = {new int[1 << 12]};
+        int[] n = {0};
+        while (lines.hasNext()) {
+            plan.tokenizer().lineTokens(lines.next(), t -> {
+                if (n[0] == buf[0].length) {
+                    buf[0] = Arrays.copyOf(buf[0], buf[0].length * 2);
+                }
+                buf[0][n[0]++] = plan.vocab().id(t);
+            });
+        }
+        long s = plan.partitionStarts()[partition];
+        long e = Math.min(s + n[0], plan.total());
+        List<Tuple2<Integer, Piece>> out = new ArrayList<>();
+        long[] tb = plan.trainBounds();
+        for (int k = 0; k + 1 < tb.length; k++) {
+            addPiece(out, k, false, Math.max(s, tb[k]), Math.min(e, tb[k + 1]), s, buf[0]);
+        }
+        for (int k = 0; k < plan.validSlices().length; k++) {
+            long[] vs = plan.validSlices()[k];
+            addPiece(out, k, true, Math.max(s, vs[0]), Math.min(e, vs[1]), s, buf[0]);
+        }
+        return out.iterator();
+    }
+
+    private static void addPiece(List<Tuple2<Integer, Piece>> out, int shard, boolean valid, long from, long to,
+                                 long partitionStart, int[] ids) {
+        if (from < to) {
+            out.add(new Tuple2<>(shard, new Piece(valid, from,
+                    Arrays.copyOfRange(ids, (int) (from - partitionStart), (int) (to - partitionStart)))));
+        }
+    }
+
+    private static Iterator<Shard> assemble(Plan plan, int k, int workers, Iterator<Tuple2<Integer, Piece>> it) {
+        List<Piece> train = new ArrayList<>();
+        List<Piece> valid = new ArrayList<>();
+        it.forEachRemaining(t -> (t._2().valid() ? valid : train).add(t._2()));
+        if (k >= workers) {
+            return Collections.emptyIterator();
+        }
+        long[] vs = plan.validSlices()[k];
+        int[] tr = concat(train, plan.trainBounds()[k], plan.trainBounds()[k + 1]);
+        int[] va = concat(valid, vs[0], vs[1]);
+        return Collections.singletonList(new Shard(k, tr, va, (int) vs[2])).iterator();
+    }
+
+    /** The pieces, in stream order, must tile [from, to) exactly. */
+    private static int[] concat(List<Piece> pieces, long from, long to) {
+        pieces.sort(Comparator.comparingLong(Piece::start));
+        int[] out = new int[(int) (to - from)];
+        long at = from;
+        for (Piece p : pieces) {
+            if (p.start() != at) {
+                throw new IllegalStateException("shard assembly: expected tokens from " + at + ", got a piece at " + p.start());
+            }
+            System.arraycopy(p.ids(), 0, out, (int) (at - from), p.ids().length);
+            at += p.ids().length;
+        }
+        if (at != to) {
+            throw new IllegalStateException("shard assembly: tokens [" + at + ", " + to + ") are missing");
+        }
+        return out;
+    }
+}

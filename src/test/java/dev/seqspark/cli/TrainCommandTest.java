@@ -1,0 +1,111 @@
+package dev.seqspark.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.seqspark.io.Checkpoint;
+import dev.seqspark.io.ModelDir;
+import dev.seqspark.testutil.SparkTestSession;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The train command end to end on the shared local Spark session: outputs, resume, and every bad input. */
+class TrainCommandTest {
+    @TempDir
+    static Path tmp;
+    static Path corpus;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        SparkTestSession.get();
+        corpus = tmp.resolve("small.txt");
+        List<String> lines = Files.readAllLines(Path.of("data/tom_sawyer.txt"), StandardCharsets.UTF_8);
+        Files.write(corpus, lines.subList(40, 500), StandardCharsets.UTF_8);
+    }
+
+    /** Runs the CLI; returns {exit code, stderr}. */
+    static Object[] run(String... args) {
+        PrintStream err = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new Object[] {code, buf.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setErr(err);
+        }
+    }
+
+    static String[] train(Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("train", "--config", "conf/char-gru.properties", "--output", out.toString(),
+                "--set", "data.path=" + corpus, "--set", "model.hidden_size=16", "--set", "train.batch_size=4",
+                "--set", "train.num_steps=10", "--set", "dist.workers=2", "--set", "generate.length=5"));
+        a.addAll(Arrays.asList(more));
+        return a.toArray(String[]::new);
+    }
+
+    @Test
+    void trainsWritesAModelAndResumesByteForByte() throws IOException {
+        Path straight = tmp.resolve("straight");
+        Object[] r = run(train(straight, "--set", "train.epochs=3"));
+        assertEquals(0, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).contains("train: epoch 3/3"), (String) r[1]);
+        assertEquals(3, ModelDir.readMetrics(straight).size());
+        assertEquals(28, ModelDir.read(straight).vocab().size());
+        assertTrue(ModelDir.readMetrics(straight).get(2).get("tokens_per_second").asDouble() > 0);
+
+        Path resumed = tmp.resolve("resumed");
+        assertEquals(0, run(train(resumed, "--set", "train.epochs=1"))[0]);
+        assertEquals(1, Checkpoint.read(resumed).epochsDone());
+        Object[] again = run("train", "--output", resumed.toString(), "--resume", "--set", "train.epochs=3");
+        assertEquals(0, again[0], (String) again[1]);
+        assertArrayEquals(Files.readAllBytes(straight.resolve("weights.safetensors")),
+                Files.readAllBytes(resumed.resolve("weights.safetensors")), "a resumed run ends where an unbroken one does");
+        assertEquals(3, ModelDir.readMetrics(resumed).size());
+    }
+
+    static void fails(String fragment, Object[] r) {
+        assertEquals(2, r[0], (String) r[1]);
+        String err = (String) r[1];
+        assertTrue(err.contains(fragment), "stderr should mention '" + fragment + "':\n" + err);
+        assertFalse(err.contains("\tat "), "no stack trace:\n" + err);
+    }
+
+    @Test
+    void badInputIsAClearError() throws IOException {
+        fails("the corpus " + tmp.resolve("nope.txt") + " does not exist",
+                run(train(tmp.resolve("o1"), "--set", "data.path=" + tmp.resolve("nope.txt"))));
+        Path empty = tmp.resolve("empty.txt");
+        Files.writeString(empty, "\n12 34 !!\n\n");
+        fails("has no tokens", run(train(tmp.resolve("o2"), "--set", "data.path=" + empty)));
+        fails("too small for 400 workers", run(train(tmp.resolve("o3"), "--set", "dist.workers=400")));
+        fails("unknown setting 'train.epoch'", run(train(tmp.resolve("o4"), "--set", "train.epoch=3")));
+        fails("invalid value 'many' for train.epochs", run(train(tmp.resolve("o5"), "--set", "train.epochs=many")));
+        fails("nothing to resume", run("train", "--output", tmp.resolve("o6").toString(), "--resume"));
+        Path exists = Files.createDirectories(tmp.resolve("exists"));
+        fails("exists; add --overwrite", run(train(exists)));
+        assertFalse(Files.exists(tmp.resolve("o1")));
+    }
+
+    @Test
+    void divergenceStopsAndKeepsTheLastGoodCheckpoint() throws IOException {
+        Path out = tmp.resolve("diverge");
+        assertEquals(0, run(train(out, "--set", "train.epochs=1"))[0]);
+        byte[] good = Files.readAllBytes(out.resolve("weights.safetensors"));
+        Object[] r = run(train(out, "--overwrite", "--set", "train.lr=1e38", "--set", "train.clip=0"));
+        fails("NaN or infinite", r);
+        assertArrayEquals(good, Files.readAllBytes(out.resolve("weights.safetensors")));
+    }
+}

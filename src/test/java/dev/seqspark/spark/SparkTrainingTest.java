@@ -1,0 +1,160 @@
+package dev.seqspark.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.seqspark.nn.CellType;
+import dev.seqspark.nn.ModelSpec;
+import dev.seqspark.testutil.SparkTestSession;
+import dev.seqspark.text.Partitioning;
+import dev.seqspark.text.Tokenizer;
+import dev.seqspark.text.TokenizerConfig;
+import dev.seqspark.text.Vocab;
+import dev.seqspark.train.Evaluator;
+import dev.seqspark.train.LocalWorkers;
+import dev.seqspark.train.ModelState;
+import dev.seqspark.train.ShardTrainer;
+import dev.seqspark.train.TrainConfig;
+import dev.seqspark.train.TrainingLoop;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Distributed training on a real local Spark session against the same computation in one JVM: the
+ * sharded corpus is the in-memory token stream and d2l vocabulary, whatever the file splits; W = 1 is the
+ * shard trainer bit for bit; W workers averaged once per epoch are W shard trainers averaged; validation
+ * equals single-machine evaluation; retried tasks change nothing.
+ */
+class SparkTrainingTest {
+    static final TokenizerConfig TOK = new TokenizerConfig(TokenizerConfig.Level.CHAR, true, true);
+    static final TrainConfig CFG = new TrainConfig(4, 8, Partitioning.SEQUENTIAL, null, "adam", 0.01, 1.0, 3);
+    static SparkSession spark;
+    static JavaSparkContext jsc;
+    @TempDir
+    static Path tmp;
+    static Path corpusDir;
+    static List<String> lines;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        spark = SparkTestSession.get();
+        jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        List<String> all = Files.readAllLines(Path.of("data/tom_sawyer.txt"), StandardCharsets.UTF_8);
+        lines = all.subList(40, 640);
+        corpusDir = tmp.resolve("corpus");
+        Files.createDirectories(corpusDir);
+        // One file, read in many splits where a test asks for it (spark.sql.files.maxPartitionBytes).
+        Files.write(corpusDir.resolve("part-a.txt"), lines, StandardCharsets.UTF_8);
+    }
+
+    static ShardedCorpus corpus(int workers, double validFraction) {
+        return ShardedCorpus.build(spark, corpusDir.toString(), new Tokenizer(TOK), null, 0, validFraction, workers,
+                CFG.batchSize(), CFG.numSteps(), ShardTrainer.minShardTokens(CFG));
+    }
+
+    /** The in-memory pipeline: the whole stream and d2l's vocabulary over it. */
+    static int[] inMemoryStream(Vocab[] vocabOut) {
+        List<String> toks = new Tokenizer(TOK).streamTokens(lines);
+        Vocab v = Vocab.build(Vocab.count(toks), 0, List.of());
+        vocabOut[0] = v;
+        return v.encode(toks);
+    }
+
+    static int[] concat(List<int[]> parts) {
+        int n = parts.stream().mapToInt(a -> a.length).sum();
+        int[] out = new int[n];
+        int o = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, out, o, p.length);
+            o += p.length;
+        }
+        return out;
+    }
+
+    @Test
+    void shardsAreTheStreamCutIntoContiguousRanges() {
+        Vocab[] v = new Vocab[1];
+        int[] stream = inMemoryStream(v);
+        spark.conf().set("spark.sql.files.maxPartitionBytes", "4096");   // many input splits
+        try (ShardedCorpus c = corpus(3, 0.1)) {
+            assertEquals(v[0].tokens(), c.vocab.tokens(), "vocabulary from one distributed pass = d2l's");
+            assertEquals(stream.length, c.tokens);
+            List<Shard> shards = new ArrayList<>(c.shards.collect());
+            shards.sort((a, b) -> Integer.compare(a.index(), b.index()));
+            List<int[]> train = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                assertEquals(k, shards.get(k).index());
+                assertEquals((k + 1) * c.trainTokens / 3 - k * c.trainTokens / 3, shards.get(k).train().length);
+                train.add(shards.get(k).train());
+            }
+            int cut = (int) c.trainTokens;
+            assertArrayEquals(java.util.Arrays.copyOf(stream, cut), concat(train));
+        } finally {
+            spark.conf().unset("spark.sql.files.maxPartitionBytes");
+        }
+    }
+
+    @Test
+    void oneWorkerIsTheShardTrainerBitForBit() {
+        Vocab[] v = new Vocab[1];
+        int[] stream = inMemoryStream(v);
+        try (ShardedCorpus c = corpus(1, 0.1)) {
+            ModelSpec spec = new ModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1, true, 0);
+            ModelState start = ShardTrainer.initialState(spec, CFG, 1);
+            ModelState viaSpark = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG), 0, null).run(start, 0, 2);
+            int cut = (int) c.trainTokens;
+            ShardTrainer t = new ShardTrainer(spec, CFG);
+            ModelState direct = start;
+            for (int epoch = 0; epoch < 2; epoch++) {
+                direct = t.train(direct, null, t.layout(stream, 0, cut, epoch, 0), 0, 0, epoch, 0, null).state();
+            }
+            assertArrayEquals(direct.weights(), viaSpark.weights());
+            assertArrayEquals(direct.optimizerState(), viaSpark.optimizerState());
+        }
+    }
+
+    @Test
+    void wWorkersAreWShardTrainersAveragedAndValidationIsExact() {
+        Vocab[] v = new Vocab[1];
+        int[] stream = inMemoryStream(v);
+        try (ShardedCorpus c = corpus(3, 0.15)) {
+            ModelSpec spec = new ModelSpec(CellType.LSTM, c.vocab.size(), 0, 12, 2, true, 0.1);
+            ModelState start = ShardTrainer.initialState(spec, CFG, 2);
+            int cut = (int) c.trainTokens;
+            int[] train = java.util.Arrays.copyOf(stream, cut);
+            int[] valid = java.util.Arrays.copyOfRange(stream, cut, stream.length);
+            for (int sync : new int[] {0, 3}) {
+                SparkWorkers sw = new SparkWorkers(jsc, c, spec, CFG);
+                ModelState viaSpark = new TrainingLoop(sw, sync, null).run(start, 0, 1);
+                LocalWorkers lw = new LocalWorkers(spec, CFG, train, valid, 3);
+                ModelState local = new TrainingLoop(lw, sync, null).run(start, 0, 1);
+                assertArrayEquals(local.weights(), viaSpark.weights(), "sync_every " + sync);
+                Evaluator.Loss a = sw.validate(viaSpark.weights());
+                Evaluator.Loss b = Evaluator.evaluate(spec, viaSpark.weights(), valid, 0, valid.length,
+                        CFG.batchSize(), CFG.numSteps());
+                assertEquals(b.tokens(), a.tokens());
+                assertEquals(b.lossSum(), a.lossSum(), 1e-9 * b.lossSum(), "distributed validation = one machine's");
+            }
+        }
+    }
+
+    @Test
+    void retriedTasksGiveTheSameWeights() {
+        try (ShardedCorpus c = corpus(2, 0.1)) {
+            ModelSpec spec = new ModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1, true, 0);
+            ModelState start = ShardTrainer.initialState(spec, CFG, 4);
+            ModelState clean = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG), 2, null).run(start, 0, 1);
+            ModelState retried = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG, true), 2, null).run(start, 0, 1);
+            assertArrayEquals(clean.weights(), retried.weights());
+        }
+    }
+}
