@@ -53,6 +53,11 @@ public final class SparkWorkers implements Workers {
     }
 
     @Override
+    public int slots() {
+        return Math.min(corpus.workers, jsc.defaultParallelism());
+    }
+
+    @Override
     public int[] batchesPerShard(int epoch) {
         int[] out = new int[corpus.workers];
         for (int k = 0; k < out.length; k++) {

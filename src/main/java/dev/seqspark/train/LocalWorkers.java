@@ -35,6 +35,11 @@ public final class LocalWorkers implements Workers {
     }
 
     @Override
+    public int slots() {
+        return 1;   // one after another
+    }
+
+    @Override
     public int[] batchesPerShard(int epoch) {
         int[] out = new int[shards];
         for (int k = 0; k < shards; k++) {

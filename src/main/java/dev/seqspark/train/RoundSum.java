@@ -18,6 +18,7 @@ public final class RoundSum implements java.io.Serializable {
     long tokens;
     boolean finite = true;
     double maxTaskSeconds;
+    double sumTaskSeconds;
     final java.util.TreeMap<Integer, HiddenState> hidden = new java.util.TreeMap<>();
 
     /**
@@ -27,6 +28,7 @@ public final class RoundSum implements java.io.Serializable {
     public RoundSum add(int shard, ShardTrainer.Result r, double seconds) {
         finite &= r.finite();
         maxTaskSeconds = Math.max(maxTaskSeconds, seconds);
+        sumTaskSeconds += seconds;
         if (r.batches() == 0) {
             return this;
         }
@@ -55,6 +57,7 @@ public final class RoundSum implements java.io.Serializable {
     public RoundSum merge(RoundSum o) {
         finite &= o.finite;
         maxTaskSeconds = Math.max(maxTaskSeconds, o.maxTaskSeconds);
+        sumTaskSeconds += o.sumTaskSeconds;
         hidden.putAll(o.hidden);
         if (o.weights == null) {
             return this;
@@ -113,9 +116,12 @@ public final class RoundSum implements java.io.Serializable {
         return finite;
     }
 
-    /** The longest time one shard spent training in this round (compute, not Spark's overhead). */
-    public double maxTaskSeconds() {
-        return maxTaskSeconds;
+    /**
+     * The least wall time the round's training could have taken on {@code slots} parallel task slots: the
+     * slowest shard, or all shards' time spread evenly over the slots, whichever is longer.
+     */
+    public double computeSeconds(int slots) {
+        return Math.max(maxTaskSeconds, sumTaskSeconds / Math.max(1, slots));
     }
 
     /** Each shard's hidden state after the round (shards that trained no batch are absent). */

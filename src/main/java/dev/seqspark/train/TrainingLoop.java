@@ -14,8 +14,8 @@ public final class TrainingLoop {
 
     /**
      * One epoch's figures (what metrics.jsonl records): tokens per wall second of the whole epoch (rounds
-     * and validation); the rounds' overhead is their wall time minus the slowest shard's training time,
-     * i.e. what broadcasting, scheduling and summing cost.
+     * and validation); the rounds' overhead is their wall time minus the time their training needed on the
+     * available task slots, i.e. what broadcasting, scheduling and summing cost.
      */
     public record EpochMetrics(int epoch, double trainPerplexity, double validPerplexity, double tokensPerSecond,
                                double seconds, long tokens, int rounds, double roundOverheadSeconds) {}
@@ -67,7 +67,7 @@ public final class TrainingLoop {
             for (int r = 0; r < rounds; r++) {
                 long r0 = System.nanoTime();
                 RoundSum sum = workers.train(state, carried, epoch, r * chunk, syncEvery > 0 ? chunk : 0);
-                overhead += Math.max(0, (System.nanoTime() - r0) / 1e9 - sum.maxTaskSeconds());
+                overhead += Math.max(0, (System.nanoTime() - r0) / 1e9 - sum.computeSeconds(workers.slots()));
                 ModelState next = sum.average(state);
                 if (!sum.finite()) {
                     throw new DivergedException(epoch);

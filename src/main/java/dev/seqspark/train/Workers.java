@@ -11,6 +11,11 @@ public interface Workers extends AutoCloseable {
     /** W, the number of shards. */
     int count();
 
+    /** Shards that can train at the same time (task slots); W when all run at once. */
+    default int slots() {
+        return count();
+    }
+
     /** Batches each shard's layout has in {@code epoch}. */
     int[] batchesPerShard(int epoch);
 
