@@ -191,14 +191,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Greedy text from {@code prefix}, as the run's last line. */
     static String sample(Model model, String prefix, int length) {
-        Tokenizer tok = model.tokenizer();
-        List<String> toks = tok.textTokens(prefix);
-        if (toks.isEmpty()) {
-            return "";
-        }
-        LanguageModel lm = new LanguageModel(model.spec(), paramsOf(model));
-        int[] ids = Generator.generate(lm, model.vocab().encode(toks), length, Generator.Sampling.greedy());
-        return detokenize(model, ids);
+        String text = GenerateCommand.generate(model, prefix, length, Generator.Sampling.greedy());
+        return text == null ? "" : text;
     }
 
     static dev.seqspark.nn.Params paramsOf(Model model) {

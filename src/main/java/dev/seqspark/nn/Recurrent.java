@@ -155,7 +155,7 @@ public final class Recurrent {
     public Output forwardTokens(int[] tokenIds, int seqLen, int batchSize, int[] lengths, float[] h0, float[] c0,
                                 SplittableRandom dropoutRng) {
         checkShape(seqLen, batchSize, lengths, h0, c0);
-        if (tokenIds == null || tokenIds.length != seqLen * batchSize) {
+        if (tokenIds == null || tokenIds.length < seqLen * batchSize) {   // a longer, reused buffer is fine
             throw new IllegalArgumentException("token input has " + (tokenIds == null ? 0 : tokenIds.length)
                     + " ids; expected seq_len×batch = " + seqLen * batchSize);
         }

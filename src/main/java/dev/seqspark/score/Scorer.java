@@ -68,6 +68,11 @@ public final class Scorer {
         return vocab;
     }
 
+    /** Next-token predictions asked for after each record (0: none). */
+    public int topK() {
+        return topK;
+    }
+
     /** The token ids of one text (null: none); unknown tokens are {@code <unk>}. No String per character. */
     public int[] encode(String text) {
         if (text == null || text.isEmpty()) {

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.seqspark.nn.Params;
 import dev.seqspark.testutil.Golden;
 import dev.seqspark.train.LanguageModel;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -18,14 +17,6 @@ import org.junit.jupiter.api.Test;
  * {@link #main}) loads in PyTorch, which recorded its log-likelihood of the same text. Within 1e-5 relative.
  */
 class TorchInteropTest {
-
-    static Path resource(String name) {
-        try {
-            return Path.of(TorchInteropTest.class.getResource("/golden/" + name).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     /** Σ log p(token_i | tokens before it), state from zeros, char tokens of {@code text}. */
     static double logLikelihood(Model m, String text) {
@@ -42,7 +33,7 @@ class TorchInteropTest {
 
     private static void check(String modelDir, String loglikFile) {
         JsonNode g = Golden.load("/golden/" + loglikFile);
-        Model m = ModelDir.read(resource(modelDir));
+        Model m = ModelDir.read(Golden.resource(modelDir));
         String text = g.get("text").asText();
         assertArrayEquals(Golden.ints(g.get("ids")), m.vocab().encode(m.tokenizer().textTokens(text)),
                 "token ids (one per code point, unknown → <unk>)");
@@ -67,7 +58,7 @@ class TorchInteropTest {
      * then tools/golden/make_lm_golden.py, which loads it in PyTorch and records its log-likelihood.
      */
     public static void main(String[] args) throws Exception {
-        Model torch = ModelDir.read(resource("torch_model"));
+        Model torch = ModelDir.read(Golden.resource("torch_model"));
         float[] w = torch.weights().clone();
         java.util.SplittableRandom r = new java.util.SplittableRandom(17);
         for (int i = 0; i < w.length; i++) {

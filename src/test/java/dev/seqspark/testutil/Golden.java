@@ -40,6 +40,15 @@ public final class Golden {
         }
     }
 
+    /** The file system path of a test resource under /golden (e.g. a committed model directory). */
+    public static java.nio.file.Path resource(String name) {
+        try {
+            return java.nio.file.Path.of(Golden.class.getResource("/golden/" + name).toURI());
+        } catch (java.net.URISyntaxException | NullPointerException e) {
+            throw new IllegalStateException("missing test resource /golden/" + name, e);
+        }
+    }
+
     /** A tensor's flat row-major data, or null for JSON null / missing. */
     public static float[] data(JsonNode tensor) {
         if (tensor == null || tensor.isNull()) {

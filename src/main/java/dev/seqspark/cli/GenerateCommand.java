@@ -1,0 +1,118 @@
+package dev.seqspark.cli;
+
+import dev.seqspark.io.Model;
+import dev.seqspark.io.ModelDir;
+import dev.seqspark.spark.Sessions;
+import dev.seqspark.train.Generator;
+import dev.seqspark.train.LanguageModel;
+import dev.seqspark.train.Seeds;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code seqspark generate}: text from a prefix (here), or from every line of a file of prefixes (on Spark). */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Generate text as d2l's predict_ch8: warm up on the prefix, then emit --length tokens,",
+                "greedy (temperature 0) or sampled (temperature, top-k, seed). With --prefixes, one record per",
+                "line of PATH is generated on Spark and written as JSON lines (id, prefix, text) to --output."})
+public final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "MODEL_DIR", required = true)
+    Path model;
+
+    static final class Source {
+        @Option(names = "--prefix", paramLabel = "TEXT", description = "one prefix; the text goes to stdout")
+        String prefix;
+        @Option(names = "--prefixes", paramLabel = "PATH", description = "a file of prefixes, one per line (Spark)")
+        String prefixes;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+    @Option(names = "--output", paramLabel = "DIR", description = "with --prefixes: where the JSON lines go")
+    String output;
+    @Option(names = "--length", defaultValue = "100", description = "tokens to generate (default: ${DEFAULT-VALUE})")
+    int length;
+    @Option(names = "--temperature", defaultValue = "0", description = "0: greedy; else sample from softmax(logits/T) (default: ${DEFAULT-VALUE})")
+    double temperature;
+    @Option(names = "--top-k", defaultValue = "0", description = "sample among the k most likely tokens; 0: all (default: ${DEFAULT-VALUE})")
+    int topK;
+    @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})")
+    long seed;
+    @Option(names = "--overwrite", description = "replace --output if it exists")
+    boolean overwrite;
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master for --prefixes (default: local[*])")
+    String master;
+
+    @Override
+    public Integer call() {
+        Model m = ModelDir.read(model);
+        Generator.Sampling sampling = new Generator.Sampling(temperature, topK, seed);
+        if (length < 0) {
+            throw new UserError("--length must be non-negative");
+        }
+        if (source.prefix != null) {
+            System.out.println(generate(m, source.prefix, length, sampling));
+            return 0;
+        }
+        if (output == null) {
+            throw new UserError("--prefixes needs --output DIR");
+        }
+        if (!source.prefixes.contains("://") && !Files.exists(Path.of(source.prefixes))) {
+            throw new UserError("the prefixes file " + source.prefixes + " does not exist");
+        }
+        if (!output.contains("://") && Files.exists(Path.of(output)) && !overwrite) {
+            throw new UserError("output directory " + output + " exists; add --overwrite to replace it");
+        }
+        try (Sessions.Handle session = Sessions.open("seqspark generate", master)) {
+            SparkSession spark = session.spark();
+            Broadcast<Model> b = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(m);
+            int n = length;
+            double temp = temperature;
+            int k = topK;
+            long s = seed;
+            JavaRDD<Row> rows = spark.read().text(source.prefixes).javaRDD().zipWithIndex().mapPartitions(it -> {
+                List<Row> out = new ArrayList<>();
+                while (it.hasNext()) {
+                    var t = it.next();
+                    String prefix = t._1().getString(0);
+                    Generator.Sampling per = new Generator.Sampling(temp, k, Seeds.derive(s, t._2()));
+                    out.add(RowFactory.create(t._2(), prefix, generate(b.value(), prefix, n, per)));
+                }
+                Iterator<Row> r = out.iterator();
+                return r;
+            });
+            StructType schema = new StructType().add("id", DataTypes.LongType).add("prefix", DataTypes.StringType)
+                    .add("text", DataTypes.StringType, true);
+            spark.createDataFrame(rows, schema).write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
+                    .json(output);
+            System.err.println("generate: written to " + output);
+        }
+        return 0;
+    }
+
+    /** The prefix followed by the generated text (null for a prefix with no tokens). */
+    static String generate(Model m, String prefix, int length, Generator.Sampling sampling) {
+        List<String> toks = m.tokenizer().textTokens(prefix);
+        if (toks.isEmpty()) {
+            return null;
+        }
+        LanguageModel lm = new LanguageModel(m.spec(), TrainCommand.paramsOf(m));
+        int[] ids = Generator.generate(lm, m.vocab().encode(toks), length, sampling);
+        return TrainCommand.detokenize(m, ids);
+    }
+}
