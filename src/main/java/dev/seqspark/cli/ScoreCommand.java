@@ -50,7 +50,7 @@ public final class ScoreCommand implements Callable<Integer> {
     String idCol;
     @Option(names = "--top-k", defaultValue = "0", description = "next-token predictions after each record (default: ${DEFAULT-VALUE})")
     int topK;
-    @Option(names = "--batch-size", defaultValue = "64", description = "records scored together (default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch-size", defaultValue = "128", description = "records scored together (default: ${DEFAULT-VALUE})")
     int batchSize;
     @Option(names = "--overwrite", description = "replace DIR if it exists")
     boolean overwrite;

@@ -61,7 +61,11 @@ public final class Recurrent {
     private float[][][] hs;           // [l][d]: states ((T+1)·B, H), slot 0 or T holds h0
     private float[][][] cs;           // [l][d]: cell states, LSTM only
     private float[] rowBias;          // (G·H) b_ih + the folded part of b_hh
-    private float[] whhT;             // (H, G·H) weight_hh of the layer and direction being run, transposed
+    private final float[][][] whhT;   // [l][d]: (H, G·H) weight_hh transposed
+    private final float[][] gatherTable; // [d]: (V, G·H) weight_ih_l0 transposed plus the folded biases, token input
+    private boolean frozen;           // weights promised constant: the two above are made once
+    private final boolean[][] whhTReady;
+    private final boolean[] gatherReady;
     private float[] biasGrad;         // (G·H) column sums of the gate gradients
     private float[] inputBf;          // time-major copy of a batch_first input
     private float[] outputBf;         // batch_first copy of the output
@@ -80,7 +84,6 @@ public final class Recurrent {
     private float[] dH0;
     private float[] dC0;
     private float[][] dropped;        // [l]: layer l's output after dropout (the input of layer l+1)
-    private float[] wIhT;             // (V, G·H) weight_ih_l0 transposed, for token input
     private float[] dWIhT;
 
     public Recurrent(RecurrentConfig cfg, Params params, String prefix) {
@@ -91,11 +94,13 @@ public final class Recurrent {
         this.gw = cfg.cell().gates * hidden;
         this.savedCount = cell.savedCount();
         this.rowBias = new float[gw];
-        // One spare row: netlib checks offset + ld·cols ≤ length, which GRU's n-gate block (offset 2H) needs.
-        this.whhT = new float[hidden * gw + gw];
         this.biasGrad = new float[gw];
         this.dirs = cfg.directions();
         this.layers = cfg.numLayers();
+        this.whhT = new float[layers][dirs][];
+        this.whhTReady = new boolean[layers][dirs];
+        this.gatherTable = new float[dirs][];
+        this.gatherReady = new boolean[dirs];
         wIh = new ParamLayout.TensorView[layers][dirs];
         wHh = new ParamLayout.TensorView[layers][dirs];
         bIh = new ParamLayout.TensorView[layers][dirs];
@@ -124,6 +129,18 @@ public final class Recurrent {
 
     public RecurrentConfig config() {
         return cfg;
+    }
+
+    /**
+     * A promise that the weights will not change any more (scoring, evaluation, generation): the transposed
+     * copies every forward makes of them are then made once and kept.
+     */
+    public void freezeWeights() {
+        frozen = true;
+        for (boolean[] r : whhTReady) {
+            java.util.Arrays.fill(r, false);
+        }
+        java.util.Arrays.fill(gatherReady, false);
     }
 
     /** Forward over dense input; see the class comment for shapes. {@code dropoutRng} null means evaluation. */
@@ -309,6 +326,35 @@ public final class Recurrent {
     private void inputProjection(int l, int d, int rows) {
         float[] w = params.values;
         float[] g = gi[l][d];
+        computeRowBias(l, d);
+        int in = cfg.layerInputSize(l);
+        if (l == 0 && oneHot) {
+            if (!frozen || !gatherReady[d]) {
+                // Row v of the table is column v of weight_ih_l0 plus the biases: a token's projection is one copy.
+                gatherTable[d] = transpose(w, wIh[l][d].offset(), gw, in, gatherTable[d]);
+                float[] t = gatherTable[d];
+                for (int v = 0; v < in; v++) {
+                    for (int j = 0; j < gw; j++) {
+                        t[v * gw + j] += rowBias[j];
+                    }
+                }
+                gatherReady[d] = true;
+            }
+            float[] table = gatherTable[d];
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(table, tokens[r] * gw, g, r * gw, gw);
+            }
+        } else {
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(rowBias, 0, g, r * gw, gw);
+            }
+            Blas.gemm(false, true, rows, gw, in, 1f, layerIn[l], 0, in, w, wIh[l][d].offset(), in, 1f, g, 0, gw);
+        }
+    }
+
+    /** b_ih plus the leading rows of b_hh that the cell adds to the gates once (zeros without bias). */
+    private void computeRowBias(int l, int d) {
+        float[] w = params.values;
         if (cfg.bias()) {
             int bi = bIh[l][d].offset();
             int bh = bHh[l][d].offset();
@@ -319,22 +365,18 @@ public final class Recurrent {
         } else {
             Arrays.fill(rowBias, 0f);
         }
-        int in = cfg.layerInputSize(l);
-        if (l == 0 && oneHot) {
-            wIhT = transpose(w, wIh[l][d].offset(), gw, in, wIhT);
-            for (int r = 0; r < rows; r++) {
-                int src = tokens[r] * gw;
-                int dst = r * gw;
-                for (int j = 0; j < gw; j++) {
-                    g[dst + j] = rowBias[j] + wIhT[src + j];
-                }
+    }
+
+    /** weight_hh transposed, (H, G·H), with one spare row: netlib checks offset + ld·cols ≤ length (GRU's n block). */
+    private float[] whhT(int l, int d) {
+        if (!frozen || !whhTReady[l][d]) {
+            if (whhT[l][d] == null) {
+                whhT[l][d] = new float[hidden * gw + gw];
             }
-        } else {
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(rowBias, 0, g, r * gw, gw);
-            }
-            Blas.gemm(false, true, rows, gw, in, 1f, layerIn[l], 0, in, w, wIh[l][d].offset(), in, 1f, g, 0, gw);
+            transpose(params.values, wHh[l][d].offset(), gw, hidden, whhT[l][d]);
+            whhTReady[l][d] = true;
         }
+        return whhT[l][d];
     }
 
     /** The time loop of one layer and direction. */
@@ -357,7 +399,7 @@ public final class Recurrent {
             }
         }
         float[] w = params.values;
-        transpose(w, wHh[l][d].offset(), gw, hidden, whhT);
+        float[] wT = whhT(l, d);
         float[] out = layerOut[l];
         int outW = cfg.outputSize();
         for (int k = 0; k < steps; k++) {
@@ -366,7 +408,7 @@ public final class Recurrent {
             int hOut = (d == 0 ? t + 1 : t) * bh;
             int aOff = t * batch * gw;
             int sOff = t * batch * hidden;
-            cell.addRecurrent(batch, hidden, whhT, w, cfg.bias() ? bHh[l][d].offset() : -1, h, hPrev,
+            cell.addRecurrent(batch, hidden, wT, w, cfg.bias() ? bHh[l][d].offset() : -1, h, hPrev,
                     gi[l][d], aOff, saved[l][d], sOff);
             boolean[] act = active == null ? null : active[t];
             cell.forward(batch, hidden, act, gi[l][d], aOff, saved[l][d], sOff, h, hPrev, hOut, c, hPrev, hOut);

@@ -54,7 +54,7 @@ public final class Scorer {
         this.vocab = model.vocab();
         Params p = new Params(model.spec().layout());
         p.setValues(model.weights());
-        this.lm = new LanguageModel(model.spec(), p);
+        this.lm = new LanguageModel(model.spec(), p).freezeWeights();
         this.batchRows = batchRows;
         this.chunkSteps = chunkSteps;
         this.topK = Math.min(topK, model.spec().vocabSize());

@@ -61,7 +61,7 @@ public final class LanguageModelScorer extends Transformer {
                 ParamValidators.gt(0));
         setDefault(textCol, "text");
         setDefault(topK, 0);
-        setDefault(batchSize, 64);
+        setDefault(batchSize, 128);
     }
 
     public LanguageModelScorer(Model model) {

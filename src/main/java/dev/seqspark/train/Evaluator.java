@@ -61,7 +61,7 @@ public final class Evaluator {
         }
         Params p = new Params(spec.layout());
         p.setValues(weights);
-        LanguageModel lm = new LanguageModel(spec, p);
+        LanguageModel lm = new LanguageModel(spec, p).freezeWeights();
         LanguageModel.State state = new LanguageModel.State(spec, rows);
         BatchLayout layout = BatchLayout.sequential(stream, from, rows * rowLength + 1, rows, steps, 0);
         int[] x = new int[rows * steps];

@@ -38,6 +38,12 @@ public final class LanguageModel {
         return spec;
     }
 
+    /** For forward-only use with weights that no longer change: see {@link Recurrent#freezeWeights}. */
+    public LanguageModel freezeWeights() {
+        rnn.freezeWeights();
+        return this;
+    }
+
     public Params params() {
         return params;
     }
