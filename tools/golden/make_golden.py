@@ -53,12 +53,10 @@ Run:  /usr/bin/python3 tools/golden/make_golden.py [--out PATH]
 """
 
 import argparse
-import gzip
 import json
 import math
 import os
 import sys
-import tempfile
 
 import numpy as np
 import torch
@@ -91,77 +89,7 @@ def t64(a32):
     return torch.from_numpy(np.asarray(a32, dtype=np.float32).astype(np.float64))
 
 
-class Numbers:
-    """A flat list of already formatted JSON number tokens."""
-    __slots__ = ("tokens",)
-
-    def __init__(self, tokens):
-        self.tokens = tokens
-
-
-def fmt32(x):
-    v = np.float32(x)
-    if not np.isfinite(v):
-        raise ValueError("non-finite value %r" % (x,))
-    s = str(v)
-    if np.float32(float(s)) != v or (v == 0 and math.copysign(1.0, float(s)) != math.copysign(1.0, float(v))):
-        raise ValueError("round-trip failure for %r -> %s" % (x, s))
-    return s
-
-
-def tensor(x):
-    """torch tensor / numpy array -> {"shape", "data"} with float32-rounded values."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    a = np.asarray(x)
-    a32 = a.astype(np.float32)  # round-to-nearest from float64
-    return {"shape": list(a32.shape), "data": Numbers([fmt32(v) for v in a32.ravel()])}
-
-
-def opt_tensor(x):
-    return None if x is None else tensor(x)
-
-
-def dump(obj, out):
-    """Compact deterministic JSON writer (keys in insertion order)."""
-    if isinstance(obj, Numbers):
-        if isinstance(obj, Scalar):
-            out.append(obj.tokens[0])
-        else:
-            out.append("[" + ",".join(obj.tokens) + "]")
-    elif isinstance(obj, dict):
-        out.append("{")
-        first = True
-        for k, v in obj.items():
-            if not first:
-                out.append(",")
-            first = False
-            out.append(json.dumps(str(k)))
-            out.append(":")
-            dump(v, out)
-        out.append("}")
-    elif isinstance(obj, (list, tuple)):
-        out.append("[")
-        for i, v in enumerate(obj):
-            if i:
-                out.append(",")
-            dump(v, out)
-        out.append("]")
-    elif obj is None or isinstance(obj, (bool, str)):
-        out.append(json.dumps(obj))
-    elif isinstance(obj, int):
-        out.append(str(obj))
-    elif isinstance(obj, float):
-        if not math.isfinite(obj):
-            raise ValueError("non-finite hyperparameter")
-        out.append(repr(obj))
-    else:
-        raise TypeError(type(obj))
-
-
-class Scalar(Numbers):
-    """A single number token written bare (not as a list)."""
-    __slots__ = ()
+from fixture_json import Numbers, Scalar, dump, fmt32, gzip_bytes, opt_tensor, tensor, to_json_text, write_atomic  # noqa: E402,F401
 
 
 def scalar32(x):
@@ -470,26 +398,7 @@ def main(argv=None):
         names = [c["name"] for c in doc[section]]
         assert len(names) == len(set(names)), "duplicate case names in " + section
 
-    parts = []
-    dump(doc, parts)
-    text = "".join(parts) + "\n"
-    json.loads(text)  # must be valid JSON
-
-    out = os.path.abspath(args.out)
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".nn_golden.", suffix=".tmp", dir=os.path.dirname(out))
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
-                gz.write(text.encode("ascii"))
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    out = write_atomic(os.path.abspath(args.out), gzip_bytes(to_json_text(doc)))
     print("wrote %s (%d bytes; %d recurrent, %d models, %d optim cases)"
           % (out, os.path.getsize(out), len(doc["recurrent"]), len(doc["models"]), len(doc["optim"])))
     return 0
