@@ -76,6 +76,25 @@ class TrainCommandTest {
         assertEquals(3, ModelDir.readMetrics(resumed).size());
     }
 
+    @Test
+    void initStartsFromASavedModelsWeightsVocabularyAndTokenizer() throws IOException {
+        Path base = tmp.resolve("base");
+        assertEquals(0, run(train(base, "--set", "train.epochs=1", "--set", "model.cell=lstm"))[0]);
+        Path tuned = tmp.resolve("tuned");
+        // The settings ask for a GRU and raw characters; --init's model (an LSTM, letters-only) wins.
+        Object[] r = run(train(tuned, "--init", base.toString(), "--set", "train.epochs=1", "--set", "model.cell=gru",
+                "--set", "data.tokenizer.letters_only=false"));
+        assertEquals(0, r[0], (String) r[1]);
+        var b = ModelDir.read(base);
+        var t = ModelDir.read(tuned);
+        assertEquals(b.config(), t.config());
+        assertEquals(b.vocab().tokens(), t.vocab().tokens());
+        assertFalse(Arrays.equals(b.weights(), t.weights()), "it trained on");
+        double before = ModelDir.readMetrics(base).get(0).get("valid_perplexity").asDouble();
+        double after = ModelDir.readMetrics(tuned).get(0).get("valid_perplexity").asDouble();
+        assertTrue(after < before, "a second epoch from the saved weights improves: " + before + " → " + after);
+    }
+
     static void fails(String fragment, Object[] r) {
         assertEquals(2, r[0], (String) r[1]);
         String err = (String) r[1];
