@@ -17,8 +17,8 @@ mkdir -p "$bench"
 if [ ! -f "$model/config.json" ]; then
   "$root/submit-scripts/seqspark" train --config "$root/conf/char-gru.properties" --output "$model" --overwrite >/dev/null
 fi
-large=$root/target/corpora/work/out/large_en.txt
-[ -f "$large" ] || bash "$shared/corpora/fetch_corpora.sh" "$root/target/corpora/work" >&2
+large=$root/target/corpora/build/out/large_en.txt
+[ -f "$large" ] || bash "$shared/corpora/fetch_corpora.sh" "$root/target/corpora/build" >&2
 small_in=$bench/score-10M.txt
 big_in=$bench/score-${mb}M.txt
 head -c 10M "$large" >"$small_in"

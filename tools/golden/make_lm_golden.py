@@ -115,7 +115,7 @@ sys.path.insert(0, os.path.dirname(HERE))  # tools/
 import seqspark_torch as st  # noqa: E402
 
 GOLDEN = os.path.join(ROOT, "src", "test", "resources", "golden")
-DEFAULT_CORPUS = "/work/shared/corpora/tom_sawyer.txt"
+DEFAULT_CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "tom_sawyer.txt")
 CORPUS_SHA256 = "461eb7cb2d57d293fc680c836464c9125e4382be3596f7d415093ae9db8fcb0e"
 
 
