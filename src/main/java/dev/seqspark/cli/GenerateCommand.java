@@ -75,9 +75,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!source.prefixes.contains("://") && !Files.exists(Path.of(source.prefixes))) {
             throw new UserError("the prefixes file " + source.prefixes + " does not exist");
         }
-        if (!output.contains("://") && Files.exists(Path.of(output)) && !overwrite) {
-            throw new UserError("output directory " + output + " exists; add --overwrite to replace it");
-        }
+        UserError.refuseExistingOutput(output, overwrite);
         try (Sessions.Handle session = Sessions.open("seqspark generate", master)) {
             SparkSession spark = session.spark();
             Broadcast<Model> b = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(m);
@@ -111,7 +109,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (toks.isEmpty()) {
             return null;
         }
-        LanguageModel lm = new LanguageModel(m.spec(), TrainCommand.paramsOf(m));
+        LanguageModel lm = new LanguageModel(m.spec(), m.params());
         int[] ids = Generator.generate(lm, m.vocab().encode(toks), length, sampling);
         return TrainCommand.detokenize(m, ids);
     }

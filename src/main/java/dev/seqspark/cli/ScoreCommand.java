@@ -78,9 +78,7 @@ public final class ScoreCommand implements Callable<Integer> {
         if (!input.contains("://") && !input.contains("*") && !Files.exists(Path.of(input))) {
             throw new UserError("the input " + input + " does not exist");
         }
-        if (!output.contains("://") && Files.exists(Path.of(output)) && !overwrite) {
-            throw new UserError("output directory " + output + " exists; add --overwrite to replace it");
-        }
+        UserError.refuseExistingOutput(output, overwrite);
         try (Sessions.Handle session = Sessions.open("seqspark score", master)) {
             SparkSession spark = session.spark();
             long t0 = System.nanoTime();

@@ -19,7 +19,6 @@ import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
 import dev.seqspark.train.Generator;
-import dev.seqspark.train.LanguageModel;
 import dev.seqspark.train.ModelState;
 import dev.seqspark.train.ShardTrainer;
 import dev.seqspark.train.TrainConfig;
@@ -193,12 +192,6 @@ public final class TrainCommand implements Callable<Integer> {
     static String sample(Model model, String prefix, int length) {
         String text = GenerateCommand.generate(model, prefix, length, Generator.Sampling.greedy());
         return text == null ? "" : text;
-    }
-
-    static dev.seqspark.nn.Params paramsOf(Model model) {
-        dev.seqspark.nn.Params p = new dev.seqspark.nn.Params(model.spec().layout());
-        p.setValues(model.weights());
-        return p;
     }
 
     static String detokenize(Model model, int[] ids) {

@@ -20,6 +20,11 @@ public record Model(ModelConfig config, Vocab vocab, float[] weights) implements
         return config.spec();
     }
 
+    /** The weights as {@link dev.seqspark.nn.Params} (a copy), ready for a dev.seqspark.train.LanguageModel. */
+    public dev.seqspark.nn.Params params() {
+        return dev.seqspark.nn.Params.of(config.spec().layout(), weights);
+    }
+
     public Tokenizer tokenizer() {
         return new Tokenizer(config.tokenizer());
     }

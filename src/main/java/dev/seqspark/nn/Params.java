@@ -18,6 +18,13 @@ public final class Params {
         this.grads = new float[layout.size()];
     }
 
+    /** Params of {@code layout} holding a copy of {@code values} (zero gradients). */
+    public static Params of(ParamLayout layout, float[] values) {
+        Params p = new Params(layout);
+        p.setValues(values);
+        return p;
+    }
+
     public void zeroGrads() {
         Arrays.fill(grads, 0f);
     }

@@ -1,7 +1,6 @@
 package dev.seqspark.score;
 
 import dev.seqspark.io.Model;
-import dev.seqspark.nn.Params;
 import dev.seqspark.nn.SoftmaxCrossEntropy;
 import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.TokenizerConfig;
@@ -52,9 +51,7 @@ public final class Scorer {
         this.model = model;
         this.tokenizer = model.tokenizer();
         this.vocab = model.vocab();
-        Params p = new Params(model.spec().layout());
-        p.setValues(model.weights());
-        this.lm = new LanguageModel(model.spec(), p).freezeWeights();
+        this.lm = new LanguageModel(model.spec(), model.params()).freezeWeights();
         this.batchRows = batchRows;
         this.chunkSteps = chunkSteps;
         this.topK = Math.min(topK, model.spec().vocabSize());

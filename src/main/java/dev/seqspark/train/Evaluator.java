@@ -59,9 +59,7 @@ public final class Evaluator {
         if (rows == 0 || steps == 0) {
             return new Loss(0, 0);
         }
-        Params p = new Params(spec.layout());
-        p.setValues(weights);
-        LanguageModel lm = new LanguageModel(spec, p).freezeWeights();
+        LanguageModel lm = new LanguageModel(spec, Params.of(spec.layout(), weights)).freezeWeights();
         LanguageModel.State state = new LanguageModel.State(spec, rows);
         BatchLayout layout = BatchLayout.sequential(stream, from, rows * rowLength + 1, rows, steps, 0);
         int[] x = new int[rows * steps];

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.seqspark.nn.Params;
 import dev.seqspark.testutil.Golden;
 import dev.seqspark.train.LanguageModel;
 import java.nio.file.Path;
@@ -22,9 +21,7 @@ class TorchInteropTest {
     static double logLikelihood(Model m, String text) {
         List<String> toks = m.tokenizer().textTokens(text);
         int[] ids = m.vocab().encode(toks);
-        Params p = new Params(m.spec().layout());
-        p.setValues(m.weights());
-        LanguageModel lm = new LanguageModel(m.spec(), p);
+        LanguageModel lm = new LanguageModel(m.spec(), m.params());
         int n = ids.length - 1;
         int[] x = java.util.Arrays.copyOf(ids, n);
         int[] y = java.util.Arrays.copyOfRange(ids, 1, ids.length);

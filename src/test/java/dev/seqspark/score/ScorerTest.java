@@ -93,15 +93,9 @@ class ScorerTest {
         float[] p = out.get(2).topProbs();
         assertTrue(p[0] >= p[1] && p[1] >= p[2] && p[0] + p[1] + p[2] <= 1.0001f);
         // top-1 after the record is the greedy next token
-        LanguageModel lm = new LanguageModel(m.spec(), paramsOf(m));
+        LanguageModel lm = new LanguageModel(m.spec(), m.params());
         int[] ids = s.encode("Tom was");
         int[] gen = Generator.generate(lm, ids, 1, Generator.Sampling.greedy());
         assertEquals(gen[ids.length], out.get(2).topIds()[0]);
-    }
-
-    static dev.seqspark.nn.Params paramsOf(Model m) {
-        dev.seqspark.nn.Params p = new dev.seqspark.nn.Params(m.spec().layout());
-        p.setValues(m.weights());
-        return p;
     }
 }
