@@ -34,7 +34,7 @@ Load a SeqSpark model in PyTorch
     import sys; sys.path.insert(0, "tools")
     import seqspark_torch as st
     model, tokens, config = st.load_model_dir("path/to/model")   # float32, eval mode
-    ids = st.char_ids("Tom said", tokens)                          # char-level models
+    ids = st.token_ids("Tom said", tokens, config["tokenizer"])    # as SeqSpark tokenizes a record
     ll, per_token = st.log_likelihood(model, ids)                  # natural log, float64 math
     X = torch.tensor([ids])                                        # (batch 1, seq)
     logits, state = model(X, model.begin_state(1))                 # (seq, V)
@@ -52,8 +52,9 @@ its state_dict can be loaded into st.RNNModel("gru", V, H) and saved.
 Command line
 ------------
   /usr/bin/python3 tools/seqspark_torch.py loglik MODEL_DIR TEXT_FILE
-      prints {"tokens": n-1, "log_likelihood": ..., "perplexity": exp(-ll/(n-1))}
-      (char-level: every code point of the UTF-8 file, including newlines, is a token)
+      prints {"tokens": n-1, "log_likelihood": ..., "perplexity": exp(-ll/(n-1))} of the whole
+      file as one record, tokenized as the model's config says (text_tokens: char level, every
+      code point including newlines is a token; word level, words split on whitespace)
   /usr/bin/python3 tools/seqspark_torch.py check MODEL_DIR
       loads the directory (validating it) and prints the config and parameter shapes
 
@@ -66,9 +67,11 @@ import copy
 import json
 import math
 import os
+import re
 import shutil
 import struct
 import sys
+import unicodedata
 
 import numpy as np
 import torch
@@ -394,6 +397,44 @@ def char_ids(text, tokens):
     return [index.get(c, 0) for c in text]
 
 
+def _java_whitespace(c):
+    """Java's Character.isWhitespace, which SeqSpark's word tokenizer splits on: Unicode space
+    separators except the no-break ones, plus tab, newline, VT, FF, CR and U+001C..U+001F."""
+    if c in "\t\n\u000b\f\r\u001c\u001d\u001e\u001f":
+        return True
+    return unicodedata.category(c) in ("Zs", "Zl", "Zp") and c not in "\u00a0\u2007\u202f"
+
+
+def text_tokens(text, tokenizer):
+    """The tokens SeqSpark's Tokenizer.textTokens gives a whole record (no trailing newline token):
+    lower-cased (Locale.ROOT) and/or letters-only cleaned as configured, then code points (char) or
+    words split on Java's whitespace (word)."""
+    tok = normalize_tokenizer(tokenizer)
+    if tok["lowercase"]:
+        text = text.lower()
+    if tok["letters_only"]:
+        text = re.sub("[^A-Za-z]+", " ", text).strip()
+    if tok["level"] == "char":
+        return list(text)
+    words, cur = [], []
+    for c in text:
+        if _java_whitespace(c):
+            if cur:
+                words.append("".join(cur))
+                cur = []
+        else:
+            cur.append(c)
+    if cur:
+        words.append("".join(cur))
+    return words
+
+
+def token_ids(text, tokens, tokenizer):
+    """Ids of a record's tokens (text_tokens), unknown -> 0 (<unk>)."""
+    index = {t: i for i, t in enumerate(tokens)}
+    return [index.get(t, 0) for t in text_tokens(text, tokenizer)]
+
+
 def log_likelihood(model, ids):
     """Natural-log likelihood of ids[1:] given the prefix, zero initial state, batch 1, one
     sequence. Computed in float64 on a float64 copy of the model.
@@ -418,11 +459,9 @@ def log_likelihood(model, ids):
 
 def _cli_loglik(model_dir, text_file):
     model, tokens, config = load_model_dir(model_dir)
-    if normalize_tokenizer(config.get("tokenizer", "char"))["level"] != "char":
-        raise SystemExit("loglik supports char-level models only")
     with open(text_file, encoding="utf-8", newline="") as f:
         text = f.read()
-    ids = char_ids(text, tokens)
+    ids = token_ids(text, tokens, config.get("tokenizer", "char"))
     ll, _ = log_likelihood(model, ids)
     n = len(ids) - 1
     print(json.dumps({"tokens": n, "log_likelihood": ll, "perplexity": math.exp(-ll / n)}))

@@ -14,6 +14,10 @@ Outputs (under src/test/resources/golden/, found from this script's location):
   torch_model_loglik.json   log-likelihood of a text excerpt under torch_model
   java_model_loglik.json    the same for java_model/ -- only if that directory exists
                             (the Java side writes it); otherwise skipped with a message
+  word_model/               a word-level 2-layer LSTM language model with an embedding,
+                            saved from PyTorch
+  word_model_scores.json    its per-record log-likelihoods of 300+ lines, and a greedy
+                            continuation of a multi-word prefix
 
 text_golden.json
 ----------------
@@ -84,6 +88,25 @@ ids = one per code point; log_likelihood = seqspark_torch.log_likelihood (zero s
 one sequence of ids[0..n-2], sum of log_softmax(logits)[i-1][ids[i]], float64 on the
 float32 weights, summed left to right).
 
+word_model/ and word_model_scores.json
+--------------------------------------
+Word tokens (tokenizer {"level": "word", "lowercase": true, "letters_only": true}): the words of
+the first WORD_LINES lines of tom_sawyer.txt, lower-cased and letters-only cleaned
+(seqspark_torch.text_tokens), as SeqSpark's letters-only word stream;
+vocabulary in d2l order ('<unk>' first, never occurring). Model: seqspark_torch.RNNModel("lstm",
+V, hidden 24, 2 layers, embedding_dim 16); weights uniform in [-1/sqrt(24), 1/sqrt(24)) from
+default_rng(WORD_SEED), then WORD_UPDATES SGD steps (lr 1, clip 1, batch 16, num_steps 10,
+sequential at offset 0, state carried and detached) in float64, rounded to float32 and saved.
+Scores JSON: {"model", "tokenizer", "records": [texts], "ids": [[...]], "tokens": [n-1 or 0],
+"log_likelihood": [...], "generate": {"prefix", "length", "ids", "text", "min_margin"}}: the
+records are lines WORD_SCORE_FROM.. of the book as they are (empty lines included), one line
+with an out-of-vocabulary word, and one long record of WORD_LONG_LINES lines joined by spaces
+(longer than SeqSpark's 256-step scoring chunk); log_likelihood as for torch_model (float64 on
+the float32 weights, state from zeros per record), 0 with tokens 0 for records of fewer than 2
+tokens. generate: greedy (argmax) continuation of the prefix's tokens by WORD_GEN_LENGTH tokens,
+float64 on the float32 weights, as d2l's predict_ch8; min_margin is the smallest gap between the
+best and second-best logit over those steps (checked > 1e-3 so that float32 cannot flip it).
+
 Deterministic: fixed seeds, single thread, fixed key order, gzip mtime=0 without a file name;
 two runs give byte-identical outputs. Every file is written to a temp file and renamed.
 
@@ -92,6 +115,7 @@ Run:  /usr/bin/python3 tools/golden/make_lm_golden.py [--corpus PATH]
 
 import argparse
 import collections
+import copy
 import hashlib
 import io
 import json
@@ -571,6 +595,100 @@ def loglik_doc(model_name, model, tokens, text):
         ("log_likelihood", ll), ("perplexity", math.exp(-ll / n)), ("token_log_probs", per)]), ll
 
 
+# ---------------------------------------------------------------- d) word_model/
+
+WORD_TOKENIZER = collections.OrderedDict([("level", "word"), ("lowercase", True), ("letters_only", True)])
+WORD_LINES, WORD_SEED, WORD_UPDATES = 3000, 77, 150
+WORD_EMB, WORD_HIDDEN, WORD_LAYERS = 16, 24, 2
+WORD_BATCH, WORD_STEPS = 16, 10
+WORD_SCORE_FROM, WORD_SCORE_LINES, WORD_LONG_LINES = 6000, 300, 60
+WORD_OOV_LINE = "tom said xyzzyq to huck"
+WORD_GEN_PREFIX, WORD_GEN_LENGTH = "tom said to", 12
+
+
+def word_model(book):
+    lines = book.splitlines()[:WORD_LINES]
+    stream = []
+    for line in lines:   # letters-only word stream: the cleaned lines' words, nothing between lines
+        stream.extend(st.text_tokens(line, WORD_TOKENIZER))
+    tokens = d2l_vocab_order(stream)
+    index = {t: i for i, t in enumerate(tokens)}
+    corpus = [index[t] for t in stream]
+    model = st.RNNModel("lstm", len(tokens), WORD_HIDDEN, WORD_LAYERS, WORD_EMB).to(torch.float64)
+    fill_uniform(model, np.random.default_rng(WORD_SEED), 1.0 / math.sqrt(WORD_HIDDEN))
+    batches = sequential_partition(corpus, WORD_BATCH, WORD_STEPS, 0)[:WORD_UPDATES]
+    assert len(batches) == WORD_UPDATES
+    optimizer, _ = make_optimizer("sgd", model.parameters(), 1.0)
+    losses = train_epoch(model, batches, optimizer, 1.0)
+    print("  word_model: vocab %d, %d SGD steps, loss %.4f -> %.4f (mean of last 10 %.4f)"
+          % (len(tokens), len(losses), losses[0], losses[-1], sum(losses[-10:]) / 10))
+    return model.to(torch.float32), tokens
+
+
+def greedy(model, ids, n):
+    """d2l predict_ch8, argmax, float64: -> (prefix + n ids, smallest top-1/top-2 logit gap)."""
+    m = copy.deepcopy(model).to(torch.float64).eval()
+    out, margin = list(ids), float("inf")
+    with torch.no_grad():
+        state = m.begin_state(1, torch.float64)
+        if len(ids) > 1:
+            _, state = m(torch.tensor([ids[:-1]], dtype=torch.int64), state)
+        for _ in range(n):
+            logits, state = m(torch.tensor([[out[-1]]], dtype=torch.int64), state)
+            top = torch.topk(logits[0], 2)
+            margin = min(margin, float(top.values[0] - top.values[1]))
+            out.append(int(top.indices[0]))
+    return out, margin
+
+
+def word_scores(book, model, tokens):
+    lines = book.splitlines()
+    records = lines[WORD_SCORE_FROM:WORD_SCORE_FROM + WORD_SCORE_LINES]
+    records.append(WORD_OOV_LINE)
+    records.append(" ".join(lines[WORD_SCORE_FROM + WORD_SCORE_LINES:
+                                  WORD_SCORE_FROM + WORD_SCORE_LINES + WORD_LONG_LINES]))
+    assert all(c < "\u0080" for r in records for c in r), "ASCII records: tokenization is unambiguous"
+    ids, counts, lls = [], [], []
+    for r in records:
+        i = st.token_ids(r, tokens, WORD_TOKENIZER)
+        ids.append(i)
+        if len(i) < 2:
+            counts.append(0)
+            lls.append(0.0)
+        else:
+            counts.append(len(i) - 1)
+            lls.append(st.log_likelihood(model, i)[0])
+    assert counts[-1] > 256, "the long record spans more than one scoring chunk"
+    assert 0 in st.token_ids(WORD_OOV_LINE, tokens, WORD_TOKENIZER)
+    prefix = st.token_ids(WORD_GEN_PREFIX, tokens, WORD_TOKENIZER)
+    assert 0 not in prefix
+    gen, margin = greedy(model, prefix, WORD_GEN_LENGTH)
+    assert margin > 1e-3, margin
+    text = []
+    for t in (tokens[i] for i in gen):   # SeqSpark's detokenize: words joined by spaces, "\n" as is
+        if text and t != "\n" and text[-1] != "\n":
+            text.append(" ")
+        text.append(t)
+    return collections.OrderedDict([
+        ("model", "word_model"), ("tokenizer", WORD_TOKENIZER), ("records", records), ("ids", ids),
+        ("tokens", counts), ("log_likelihood", lls),
+        ("generate", collections.OrderedDict([("prefix", WORD_GEN_PREFIX), ("length", WORD_GEN_LENGTH),
+                                              ("ids", gen), ("text", "".join(text)),
+                                              ("min_margin", margin)]))])
+
+
+def save_replacing(model, tokens, tokenizer, name):
+    target = os.path.join(GOLDEN, name)
+    staging = os.path.join(GOLDEN, ".%s.new-%d" % (name, os.getpid()))
+    try:
+        st.save_model_dir(model, tokens, tokenizer, staging)
+        replace_dir(staging, target)
+    finally:
+        if os.path.lexists(staging):
+            shutil.rmtree(staging)
+    return target
+
+
 def replace_dir(staging, target):
     old = None
     if os.path.lexists(target):
@@ -612,15 +730,8 @@ def main(argv=None):
 
     model, tokens = torch_model(book)
     text = excerpt(book, tokens)
-    target = os.path.join(GOLDEN, "torch_model")
-    staging = os.path.join(GOLDEN, ".torch_model.new-%d" % os.getpid())
-    try:
-        st.save_model_dir(model, tokens, {"level": "char", "lowercase": False, "letters_only": False},
-                          staging)
-        replace_dir(staging, target)
-    finally:
-        if os.path.lexists(staging):
-            shutil.rmtree(staging)
+    target = save_replacing(model, tokens, {"level": "char", "lowercase": False, "letters_only": False},
+                            "torch_model")
     written.extend(os.path.join(target, n) for n in (st.CONFIG_FILE, st.VOCAB_FILE, st.WEIGHTS_FILE))
 
     ll_doc, ll = loglik_doc("torch_model", model, tokens, text)
@@ -646,6 +757,17 @@ def main(argv=None):
               % (jdoc["tokens"], jll, jdoc["perplexity"]))
     else:
         print("java_model/ not found: skipping java_model_loglik.json")
+
+    wmodel, wtokens = word_model(book)
+    wtarget = save_replacing(wmodel, wtokens, WORD_TOKENIZER, "word_model")
+    written.extend(os.path.join(wtarget, n) for n in (st.CONFIG_FILE, st.VOCAB_FILE, st.WEIGHTS_FILE))
+    wdoc = word_scores(book, wmodel, wtokens)
+    wmodel2, wtokens2, _ = st.load_model_dir(wtarget)
+    assert wtokens2 == wtokens and word_scores(book, wmodel2, wtokens2) == wdoc
+    written.append(write_atomic(os.path.join(GOLDEN, "word_model_scores.json"),
+                                to_json_text(wdoc).encode("ascii")))
+    print("word_model_scores.json: %d records, %d tokens, generated %r (min margin %.4f)"
+          % (len(wdoc["records"]), sum(wdoc["tokens"]), wdoc["generate"]["text"], wdoc["generate"]["min_margin"]))
 
     total = 0
     for path in written:

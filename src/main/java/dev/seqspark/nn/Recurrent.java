@@ -147,16 +147,18 @@ public final class Recurrent {
     public Output forward(float[] input, int seqLen, int batchSize, int[] lengths, float[] h0, float[] c0,
                           SplittableRandom dropoutRng) {
         checkShape(seqLen, batchSize, lengths, h0, c0);
+        // A longer buffer is fine (an embedding's output reused across batch sizes): only the first
+        // seq_len×batch×input_size values are read.
         long expected = (long) seqLen * batchSize * cfg.inputSize();
-        if (input == null || input.length != expected) {
+        if (input == null || input.length < expected) {
             throw new IllegalArgumentException("input has " + (input == null ? 0 : input.length)
-                    + " values; expected seq_len×batch×input_size = " + seqLen + "×" + batchSize + "×"
+                    + " values; expected at least seq_len×batch×input_size = " + seqLen + "×" + batchSize + "×"
                     + cfg.inputSize() + " = " + expected);
         }
         prepare(seqLen, batchSize, lengths);
         oneHot = false;
         if (cfg.batchFirst()) {
-            inputBf = grow(inputBf, input.length);
+            inputBf = grow(inputBf, (int) expected);
             swapBatchTime(input, inputBf, batchSize, seqLen, cfg.inputSize());
             layerIn[0] = inputBf;
         } else {
