@@ -3,6 +3,7 @@ package dev.seqspark.cli;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.spark.Sessions;
+import dev.seqspark.spark.SparkOutput;
 import dev.seqspark.train.Generator;
 import dev.seqspark.train.LanguageModel;
 import dev.seqspark.train.Seeds;
@@ -75,9 +76,9 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!source.prefixes.contains("://") && !Files.exists(Path.of(source.prefixes))) {
             throw new UserError("the prefixes file " + source.prefixes + " does not exist");
         }
-        UserError.refuseExistingOutput(output, overwrite);
         try (Sessions.Handle session = Sessions.open("seqspark generate", master)) {
             SparkSession spark = session.spark();
+            SparkOutput.checkWritable(spark, output, overwrite);   // a user's folder is never replaced
             Broadcast<Model> b = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(m);
             int n = length;
             double temp = temperature;

@@ -6,6 +6,7 @@ import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.spark.LanguageModelScorer;
 import dev.seqspark.spark.Sessions;
+import dev.seqspark.spark.SparkOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -78,9 +79,9 @@ public final class ScoreCommand implements Callable<Integer> {
         if (!input.contains("://") && !input.contains("*") && !Files.exists(Path.of(input))) {
             throw new UserError("the input " + input + " does not exist");
         }
-        UserError.refuseExistingOutput(output, overwrite);
         try (Sessions.Handle session = Sessions.open("seqspark score", master)) {
             SparkSession spark = session.spark();
+            SparkOutput.checkWritable(spark, output, overwrite);   // a user's folder is never replaced
             long t0 = System.nanoTime();
             spark.sparkContext().setJobDescription("seqspark score: " + input);
             Dataset<Row> records = read(spark, in);

@@ -103,6 +103,7 @@ public final class Settings {
     }
 
     private final Map<String, String> values = new TreeMap<>();
+    private final Map<String, String> sources = new TreeMap<>();
 
     private Settings() {}
 
@@ -161,6 +162,29 @@ public final class Settings {
             throw new UserError("invalid value '" + value + "' for " + key + " (from " + source + "): expected " + k.values());
         }
         values.put(key, norm);
+        sources.put(key, source);
+    }
+
+    /** The keys given explicitly (by the config file, the checkpoint or --set), with their values. */
+    public Map<String, String> explicit() {
+        return java.util.Collections.unmodifiableMap(values);
+    }
+
+    /** Where an explicit key's value came from ("--set", a file name, "the checkpoint"), or "the default". */
+    public String source(String key) {
+        return sources.getOrDefault(key, "the default");
+    }
+
+    /** Two values of {@code key} mean the same: numbers compare as numbers ("1" and "1.0"), the rest as text. */
+    public static boolean sameValue(String a, String b) {
+        if (a.equals(b)) {
+            return true;
+        }
+        try {
+            return Double.parseDouble(a) == Double.parseDouble(b);
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     public String get(String key) {

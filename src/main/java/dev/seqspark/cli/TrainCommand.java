@@ -7,6 +7,7 @@ import dev.seqspark.io.Checkpoint;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelConfig;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.io.OutputDir;
 import dev.seqspark.nn.Blas;
 import dev.seqspark.nn.CellType;
 import dev.seqspark.nn.ModelSpec;
@@ -70,23 +71,21 @@ public final class TrainCommand implements Callable<Integer> {
         Settings settings;
         Checkpoint.State checkpoint = null;
         Model base = null;
+        OutputDir.recover(output);    // a run killed while replacing its checkpoint left it renamed aside
         if (resume) {
             if (!Checkpoint.exists(output)) {
                 throw new UserError("nothing to resume: " + output + " has no " + Checkpoint.FILE);
             }
             checkpoint = Checkpoint.read(output);
-            for (String s : sets) {
-                String key = s.contains("=") ? s.substring(0, s.indexOf('=')).trim() : s;
-                if (!RESUMABLE.contains(key)) {
-                    throw new UserError("--set " + key + " cannot change when resuming (only " + RESUMABLE + ")");
-                }
-            }
-            settings = Settings.of(checkpoint.settings(), sets);
+            settings = resumedSettings(checkpoint.settings(), Settings.load(config, sets));
             base = ModelDir.read(output);
         } else {
             settings = Settings.load(config, sets);
             if (Files.exists(output) && !overwrite) {
                 throw new UserError("output directory " + output + " exists; add --overwrite to replace it or --resume to continue it");
+            }
+            if (overwrite) {
+                OutputDir.checkReplaceable(output);   // before any work: a user's folder is never replaced
             }
             if (init != null) {
                 base = ModelDir.read(init);
@@ -133,6 +132,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.err.printf("train: %s already holds %d epochs (train.epochs = %d): nothing to do%n", output, firstEpoch, epochs);
             }
             Map<String, String> all = settings.all();
+            all.put("dist.workers", String.valueOf(workers));   // resolved: a resume elsewhere keeps W
             int syncEvery = settings.getInt("dist.sync_every");
             int first = firstEpoch;
             TrainingLoop.Listener listener = new TrainingLoop.Listener() {
@@ -186,6 +186,29 @@ public final class TrainCommand implements Callable<Integer> {
             System.out.println(sample);
         }
         return 0;
+    }
+
+    /**
+     * The settings of a resumed run: the checkpoint's, with the keys in {@link #RESUMABLE} as {@code asked}
+     * gives them. Any other key the command line or its config file gives must hold the checkpoint's value
+     * (so re-running the same command with --resume works), except {@code dist.workers=0}, "all task slots",
+     * which keeps the run's resolved W.
+     */
+    static Settings resumedSettings(Map<String, String> stored, Settings asked) {
+        Settings run = Settings.of(stored, List.of());
+        List<String> changes = new ArrayList<>();
+        for (Map.Entry<String, String> e : asked.explicit().entrySet()) {
+            String key = e.getKey();
+            if (RESUMABLE.contains(key)) {
+                changes.add(key + "=" + e.getValue());
+            } else if (!(key.equals("dist.workers") && e.getValue().equals("0"))
+                    && !Settings.sameValue(run.get(key), e.getValue())) {
+                throw new UserError(key + " cannot change when resuming: the run has " + key + "=" + run.get(key)
+                        + ", " + asked.source(key) + " asks for " + e.getValue() + " (only " + new java.util.TreeSet<>(RESUMABLE)
+                        + " may change)");
+            }
+        }
+        return Settings.of(stored, changes);
     }
 
     /** Greedy text from {@code prefix}, as the run's last line. */

@@ -33,7 +33,7 @@ public final class Checkpoint {
     }
 
     public static void write(Path dir, Model model, List<? extends JsonNode> metrics, State state) throws IOException {
-        ModelDir.writeAtomically(dir, true, tmp -> {
+        OutputDir.write(dir, true, tmp -> {
             ModelDir.writeContents(tmp, model, metrics);
             ObjectNode o = ModelDir.JSON.createObjectNode();
             o.put("format", FORMAT);

@@ -8,11 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.seqspark.text.Vocab;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,11 +32,12 @@ public final class ModelDir {
     private ModelDir() {}
 
     /**
-     * Writes {@code model} (and {@code metrics}, one object per line, may be empty) to {@code dir}; with
-     * {@code replace}, an existing directory there is swapped out, otherwise it is an error.
+     * Writes {@code model} (and {@code metrics}, one object per line, may be empty) to {@code dir}, atomically;
+     * with {@code replace}, an existing model directory (or empty folder) there is swapped out, otherwise it
+     * is an error; a folder SeqSpark did not write is never replaced ({@link OutputDir}).
      */
     public static void write(Path dir, Model model, List<? extends JsonNode> metrics, boolean replace) throws IOException {
-        writeAtomically(dir, replace, tmp -> writeContents(tmp, model, metrics));
+        OutputDir.write(dir, replace, tmp -> writeContents(tmp, model, metrics));
     }
 
     /** The files of a model directory, into an existing empty directory. */
@@ -57,55 +55,6 @@ public final class ModelDir {
             }
             Files.writeString(dir.resolve(METRICS), sb.toString(), StandardCharsets.UTF_8);
         }
-    }
-
-    /** Something that fills a fresh directory. */
-    public interface Contents {
-        void writeTo(Path dir) throws IOException;
-    }
-
-    /**
-     * Fills a temporary sibling of {@code dir}, then renames it to {@code dir} (replacing an existing one
-     * only when {@code replace}); a failure at any point leaves {@code dir} as it was.
-     */
-    public static void writeAtomically(Path dir, boolean replace, Contents contents) throws IOException {
-        Path abs = dir.toAbsolutePath().normalize();
-        Path parent = abs.getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        if (Files.exists(abs) && !replace) {
-            throw new FileAlreadyExistsException(abs + " exists");
-        }
-        Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp-");
-        try {
-            contents.writeTo(tmp);
-            if (Files.exists(abs)) {
-                Path old = parent.resolve("." + abs.getFileName() + ".old-" + System.nanoTime());
-                Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-                deleteRecursively(old);
-            } else {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-            }
-        } catch (IOException | RuntimeException e) {
-            deleteRecursively(tmp);
-            throw e;
-        }
-    }
-
-    public static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
-                for (Path c : ds) {
-                    deleteRecursively(c);
-                }
-            }
-        }
-        Files.delete(p);
     }
 
     /** Reads and checks a model directory. */

@@ -167,6 +167,18 @@ class ScoreCommandTest {
         fails("no such model directory", run("score", "--model", tmp.resolve("nomodel").toString(), "--input",
                 in.toString(), "--output", tmp.resolve("o2").toString()));
         assertFalse(Files.exists(tmp.resolve("o1")) || Files.exists(tmp.resolve("o2")), "no output written");
+        // --overwrite replaces an earlier output, never a folder holding the user's own files.
+        Path earlier = tmp.resolve("earlier");
+        assertEquals(0, run("score", "--model", modelDir.toString(), "--input", in.toString(), "--output",
+                earlier.toString())[0]);
+        assertEquals(0, run("score", "--model", modelDir.toString(), "--input", in.toString(), "--output",
+                earlier.toString(), "--overwrite")[0]);
+        Files.writeString(exists.resolve("report.docx"), "mine");
+        fails("refusing to replace " + exists + ": it holds 'report.docx'", run("score", "--model",
+                modelDir.toString(), "--input", in.toString(), "--output", exists.toString(), "--overwrite"));
+        fails("refusing to replace", run("generate", "--model", modelDir.toString(), "--prefixes", in.toString(),
+                "--output", exists.toString(), "--overwrite"));
+        assertEquals("mine", Files.readString(exists.resolve("report.docx")));
         Path noBody = tmp.resolve("nobody.parquet");
         spark.createDataFrame(List.of(RowFactory.create("x")), new StructType().add("body2", DataTypes.StringType))
                 .write().parquet(noBody.toString());

@@ -119,6 +119,65 @@ class TrainCommandTest {
     }
 
     @Test
+    void overwriteReplacesOnlyAModelDirectoryOrAnEmptyFolder() throws IOException {
+        Path users = Files.createDirectories(tmp.resolve("users-folder"));
+        Files.writeString(users.resolve("notes.txt"), "mine");
+        Object[] r = run(train(users, "--overwrite", "--set", "train.epochs=1"));
+        fails("refusing to replace " + users.toAbsolutePath().normalize(), r);
+        assertEquals(1, ((String) r[1]).strip().lines().filter(l -> l.contains("error")).count(), (String) r[1]);
+        assertEquals("mine", Files.readString(users.resolve("notes.txt")));
+        try (var s = Files.list(users)) {
+            assertEquals(1, s.count(), "nothing written into it");
+        }
+        try (var s = Files.list(tmp)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".users-folder")), "no temporary siblings");
+        }
+        Path empty = Files.createDirectories(tmp.resolve("empty-folder"));
+        assertEquals(0, run(train(empty, "--overwrite", "--set", "train.epochs=1"))[0]);
+        assertEquals(0, run(train(empty, "--overwrite", "--set", "train.epochs=1"))[0], "a model directory is ours");
+    }
+
+    @Test
+    void resumingTheSameCommandIsAcceptedAndARealChangeIsNamed() throws IOException {
+        Path out = tmp.resolve("same-command");
+        assertEquals(0, run(train(out, "--set", "train.epochs=1"))[0]);
+        assertEquals("2", Checkpoint.read(out).settings().get("dist.workers"), "W is stored resolved");
+        // The very same command line (config file and every --set) plus --resume and more epochs.
+        Object[] r = run(train(out, "--resume", "--set", "train.epochs=2"));
+        assertEquals(0, r[0], (String) r[1]);
+        assertEquals(2, Checkpoint.read(out).epochsDone());
+        fails("model.cell cannot change when resuming: the run has model.cell=gru, --set asks for lstm",
+                run(train(out, "--resume", "--set", "train.epochs=3", "--set", "model.cell=lstm")));
+        fails("train.lr cannot change when resuming: the run has train.lr=1.0, --set asks for 0.5",
+                run(train(out, "--resume", "--set", "train.epochs=3", "--set", "train.lr=0.5")));
+        Path cfg = tmp.resolve("other.properties");
+        Files.writeString(cfg, "train.batch_size = 8\n");
+        fails("train.batch_size cannot change when resuming: the run has train.batch_size=4, " + cfg + " asks for 8",
+                run("train", "--config", cfg.toString(), "--output", out.toString(), "--resume"));
+        assertEquals(0, run(train(out, "--resume", "--set", "train.epochs=3", "--set", "train.lr=1",
+                "--set", "dist.workers=0"))[0], "1 = 1.0, and 0 (all task slots) keeps the stored W");
+        assertEquals(3, Checkpoint.read(out).epochsDone());
+    }
+
+    @Test
+    void resumeRecoversACheckpointRenamedAsideByAKill() throws IOException {
+        Path straight = tmp.resolve("kill-straight");
+        assertEquals(0, run(train(straight, "--set", "train.epochs=2"))[0]);
+        Path out = tmp.resolve("kill");
+        assertEquals(0, run(train(out, "--set", "train.epochs=1"))[0]);
+        // Killed between the two renames of the next checkpoint: DIR is gone, its data sits in .DIR.old-T.
+        Files.move(out, tmp.resolve(".kill.old-1700000000000"));
+        Files.createDirectories(tmp.resolve(".kill.tmp-42"));
+        Object[] r = run(train(out, "--resume", "--set", "train.epochs=2"));
+        assertEquals(0, r[0], (String) r[1]);
+        assertArrayEquals(Files.readAllBytes(straight.resolve("weights.safetensors")),
+                Files.readAllBytes(out.resolve("weights.safetensors")));
+        try (var s = Files.list(tmp)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".kill.")), "leftovers removed");
+        }
+    }
+
+    @Test
     void divergenceStopsAndKeepsTheLastGoodCheckpoint() throws IOException {
         Path out = tmp.resolve("diverge");
         assertEquals(0, run(train(out, "--set", "train.epochs=1"))[0]);

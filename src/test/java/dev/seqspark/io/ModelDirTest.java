@@ -57,7 +57,7 @@ class ModelDirTest {
     void failedWriteLeavesThePreviousModel() throws IOException {
         Path dir = tmp.resolve("m");
         ModelDir.write(dir, model(0), List.of(), false);
-        assertThrows(IOException.class, () -> ModelDir.writeAtomically(dir, true, d -> {
+        assertThrows(IOException.class, () -> OutputDir.write(dir, true, d -> {
             Files.writeString(d.resolve("config.json"), "{");
             throw new IOException("disk full");
         }));
