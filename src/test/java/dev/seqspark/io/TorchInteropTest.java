@@ -50,6 +50,26 @@ class TorchInteropTest {
     }
 
     /**
+     * The committed java_model is what PyTorch loaded and scored; today's writer must still produce it, byte for
+     * byte, from the same weights — so a change to the writer fails here until PyTorch has checked its output
+     * again (regenerate as {@link #main} says).
+     */
+    @Test
+    void todaysWriterReproducesThePyTorchCheckedFiles(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Model committed = ModelDir.read(Golden.resource("java_model"));
+        Path out = tmp.resolve("rewritten");
+        ModelDir.write(out, new Model(committed.config(), committed.vocab(), committed.weights()), List.of(), false);
+        for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ModelDir.WEIGHTS)) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(
+                    java.nio.file.Files.readAllBytes(Golden.resource("java_model").resolve(f)),
+                    java.nio.file.Files.readAllBytes(out.resolve(f)), f + " as PyTorch verified it");
+        }
+        try (var files = java.nio.file.Files.list(out)) {
+            assertEquals(3, files.count(), "no other file");
+        }
+    }
+
+    /**
      * Writes golden/java_model: the PyTorch model's weights perturbed, saved by SeqSpark's ModelDir. To
      * regenerate: run this class with the test classpath from the repository root (tools/golden/README.md),
      * then tools/golden/make_lm_golden.py, which loads it in PyTorch and records its log-likelihood.
