@@ -56,8 +56,17 @@ public final class Linear {
 
     /** y (n, out) = x (n, in) · Wᵀ + b. The result is this layer's buffer, valid until the next call. */
     public float[] forward(float[] x, int n) {
-        if (y.length < n * out) {
-            y = new float[n * out];
+        return forward(x, 0, n);
+    }
+
+    /** As {@link #forward(float[], int)} for the n rows of x starting at row {@code fromRow}. */
+    public float[] forward(float[] x, int fromRow, int n) {
+        long size = (long) n * out;
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(n + " rows of " + out + " outputs do not fit in one array");
+        }
+        if (y.length < size) {
+            y = new float[(int) size];
         }
         float[] w = params.values;
         if (bias != null) {
@@ -65,7 +74,8 @@ public final class Linear {
                 System.arraycopy(w, bias.offset(), y, r * out, out);
             }
         }
-        Blas.gemm(false, true, n, out, in, 1f, x, 0, in, w, weight.offset(), in, bias != null ? 1f : 0f, y, 0, out);
+        Blas.gemm(false, true, n, out, in, 1f, x, fromRow * in, in, w, weight.offset(), in, bias != null ? 1f : 0f,
+                y, 0, out);
         return y;
     }
 

@@ -62,29 +62,30 @@ public final class Recurrent {
     private float[][][] cs;           // [l][d]: cell states, LSTM only
     private float[] rowBias;          // (G·H) b_ih + the folded part of b_hh
     private final float[][][] whhT;   // [l][d]: (H, G·H) weight_hh transposed
-    private final float[][] gatherTable; // [d]: (V, G·H) weight_ih_l0 transposed plus the folded biases, token input
-    private boolean frozen;           // weights promised constant: the two above are made once
+    private final OneHotProjection[] tokenProjection; // [d]: token input's gather of weight_ih_l0 columns
+    private boolean frozen;           // weights promised constant: whhT (and small gather tables) made once
     private final boolean[][] whhTReady;
-    private final boolean[] gatherReady;
     private float[] biasGrad;         // (G·H) column sums of the gate gradients
     private float[] inputBf;          // time-major copy of a batch_first input
     private float[] outputBf;         // batch_first copy of the output
     private float[] hN = new float[0];
     private float[] cN;
+    // Backward's buffers, allocated by the first backward (scoring never needs them).
+    private int backwardRowCap;
+    private int backwardBatchCap;
     private float[] dGi;              // (T·B, G·H) gate gradients of one layer and direction
     private float[] dGh;              // same as dGi except for GRU
     private float[] dh;
     private float[] dhPrev;
     private float[] dc;
     private float[] dTopBf;           // time-major copy of a batch_first dOutput
-    private float[] dA;               // dL/d(layer output) and dL/d(layer input), ping-pong
+    private float[] dA;               // dL/d(layer output) and dL/d(layer input) above layer 0, ping-pong (T·B, D·H)
     private float[] dB;
     private float[] dInput;           // dL/d(input), time-major, exactly T·B·I
     private float[] dInputBf;
     private float[] dH0;
     private float[] dC0;
     private float[][] dropped;        // [l]: layer l's output after dropout (the input of layer l+1)
-    private float[] dWIhT;
 
     public Recurrent(RecurrentConfig cfg, Params params, String prefix) {
         this.cfg = cfg;
@@ -99,8 +100,7 @@ public final class Recurrent {
         this.layers = cfg.numLayers();
         this.whhT = new float[layers][dirs][];
         this.whhTReady = new boolean[layers][dirs];
-        this.gatherTable = new float[dirs][];
-        this.gatherReady = new boolean[dirs];
+        this.tokenProjection = new OneHotProjection[dirs];
         wIh = new ParamLayout.TensorView[layers][dirs];
         wHh = new ParamLayout.TensorView[layers][dirs];
         bIh = new ParamLayout.TensorView[layers][dirs];
@@ -140,7 +140,11 @@ public final class Recurrent {
         for (boolean[] r : whhTReady) {
             java.util.Arrays.fill(r, false);
         }
-        java.util.Arrays.fill(gatherReady, false);
+        for (OneHotProjection p : tokenProjection) {
+            if (p != null) {
+                p.invalidate();
+            }
+        }
     }
 
     /** Forward over dense input; see the class comment for shapes. {@code dropoutRng} null means evaluation. */
@@ -174,7 +178,7 @@ public final class Recurrent {
     public Output forwardTokens(int[] tokenIds, int seqLen, int batchSize, int[] lengths, float[] h0, float[] c0,
                                 SplittableRandom dropoutRng) {
         checkShape(seqLen, batchSize, lengths, h0, c0);
-        if (tokenIds == null || tokenIds.length < seqLen * batchSize) {   // a longer, reused buffer is fine
+        if (tokenIds == null || tokenIds.length < (long) seqLen * batchSize) {   // a longer, reused buffer is fine
             throw new IllegalArgumentException("token input has " + (tokenIds == null ? 0 : tokenIds.length)
                     + " ids; expected seq_len×batch = " + seqLen * batchSize);
         }
@@ -211,7 +215,8 @@ public final class Recurrent {
                 }
             }
         }
-        int stateSize = layers * dirs * batchSize * hidden;
+        long stateSize = (long) layers * dirs * batchSize * hidden;
+        checkedSize(stateSize);
         if (h0 != null && h0.length != stateSize) {
             throw new IllegalArgumentException("h0 has " + h0.length + " values; expected (layers·directions, batch, hidden) = "
                     + layers * dirs + "×" + batchSize + "×" + hidden);
@@ -226,7 +231,7 @@ public final class Recurrent {
     private void prepare(int seqLen, int batchSize, int[] lengths) {
         steps = seqLen;
         batch = batchSize;
-        int rows = seqLen * batchSize;
+        int rows = checkedSize((long) seqLen * batchSize);
         if (rows > rowCap || batchSize > batchCap) {
             allocate(Math.max(rows, rowCap), Math.max(batchSize, batchCap));
         }
@@ -268,6 +273,7 @@ public final class Recurrent {
         hs = new float[layers][dirs][];
         cs = new float[layers][dirs][];
         int out = cfg.outputSize();
+        checkedSize((long) rows * Math.max(gw, out) + (long) batchSize * hidden);
         for (int l = 0; l < layers; l++) {
             layerOut[l] = new float[rows * out];
             for (int d = 0; d < dirs; d++) {
@@ -277,14 +283,40 @@ public final class Recurrent {
                 cs[l][d] = cfg.cell().hasCellState() ? new float[(rows + batchSize) * hidden] : null;
             }
         }
-        dGi = new float[rows * gw];
-        dGh = cell.separateRecurrentGrad() ? new float[rows * gw] : dGi;
-        dh = new float[batchSize * hidden];
-        dhPrev = new float[batchSize * hidden];
-        dc = cfg.cell().hasCellState() ? new float[batchSize * hidden] : null;
-        int widest = Math.max(cfg.inputSize(), out);
-        dA = new float[rows * widest];
-        dB = new float[rows * widest];
+    }
+
+    /**
+     * Floats a forward keeps per (step, sequence) row: every layer's gates, saved quantities, states and output
+     * (and a batch_first copy). For sizing batches by memory.
+     */
+    public long forwardFloatsPerRow() {
+        long perDirection = gw + (long) savedCount * hidden + hidden + (cfg.cell().hasCellState() ? hidden : 0);
+        return layers * ((long) dirs * perDirection + cfg.outputSize()) + (cfg.batchFirst() ? cfg.outputSize() : 0);
+    }
+
+    /** Backward's buffers for the capacity forward has; never needed when scoring. */
+    private void allocateBackward() {
+        if (dGi != null && backwardRowCap >= rowCap && backwardBatchCap >= batchCap) {
+            return;
+        }
+        backwardRowCap = rowCap;
+        backwardBatchCap = batchCap;
+        dGi = new float[checkedSize((long) rowCap * gw)];
+        dGh = cell.separateRecurrentGrad() ? new float[rowCap * gw] : dGi;
+        dh = new float[batchCap * hidden];
+        dhPrev = new float[batchCap * hidden];
+        dc = cfg.cell().hasCellState() ? new float[batchCap * hidden] : null;
+        dA = new float[checkedSize((long) rowCap * cfg.outputSize())];
+        dB = new float[rowCap * cfg.outputSize()];
+    }
+
+    /** An array length, refusing what does not fit in one Java array rather than overflowing. */
+    static int checkedSize(long n) {
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a buffer of " + n + " floats does not fit in one array: "
+                    + "use fewer steps or rows per batch");
+        }
+        return (int) n;
     }
 
     private static float[] grow(float[] buf, int size) {
@@ -331,21 +363,10 @@ public final class Recurrent {
         computeRowBias(l, d);
         int in = cfg.layerInputSize(l);
         if (l == 0 && oneHot) {
-            if (!frozen || !gatherReady[d]) {
-                // Row v of the table is column v of weight_ih_l0 plus the biases: a token's projection is one copy.
-                gatherTable[d] = transpose(w, wIh[l][d].offset(), gw, in, gatherTable[d]);
-                float[] t = gatherTable[d];
-                for (int v = 0; v < in; v++) {
-                    for (int j = 0; j < gw; j++) {
-                        t[v * gw + j] += rowBias[j];
-                    }
-                }
-                gatherReady[d] = true;
+            if (tokenProjection[d] == null) {
+                tokenProjection[d] = new OneHotProjection(in, gw);
             }
-            float[] table = gatherTable[d];
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(table, tokens[r] * gw, g, r * gw, gw);
-            }
+            tokenProjection[d].forward(tokens, rows, w, wIh[l][d].offset(), rowBias, frozen, g);
         } else {
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(rowBias, 0, g, r * gw, gw);
@@ -439,6 +460,7 @@ public final class Recurrent {
         if (!haveForward) {
             throw new IllegalStateException("backward needs a forward first");
         }
+        allocateBackward();
         int rows = steps * batch;
         int out = cfg.outputSize();
         int bh = batch * hidden;
@@ -480,7 +502,7 @@ public final class Recurrent {
                 Blas.gemm(true, false, gw, hidden, rows, 1f, dGh, 0, gw, hs[l][d], prevBlock, hidden,
                         1f, g, wHh[l][d].offset(), hidden);
                 if (l == 0 && oneHot) {
-                    scatterTokenGrad(wIh[l][d].offset(), rows);
+                    tokenProjection[d].backward(tokens, rows, dGi, g, wIh[l][d].offset());
                 } else {
                     Blas.gemm(true, false, gw, in, rows, 1f, dGi, 0, gw, layerIn[l], 0, in,
                             1f, g, wIh[l][d].offset(), in);
@@ -577,26 +599,6 @@ public final class Recurrent {
         System.arraycopy(cur, 0, dH0, stateOff, bh);
         if (dc != null) {
             System.arraycopy(dc, 0, dC0, stateOff, bh);
-        }
-    }
-
-    /** dW_ih[:, token] += dgi of every step that read the token (through a transposed buffer). */
-    private void scatterTokenGrad(int wOff, int rows) {
-        int vocab = cfg.inputSize();
-        dWIhT = grow(dWIhT, vocab * gw);
-        Arrays.fill(dWIhT, 0, vocab * gw, 0f);
-        for (int r = 0; r < rows; r++) {
-            int dst = tokens[r] * gw;
-            int src = r * gw;
-            for (int j = 0; j < gw; j++) {
-                dWIhT[dst + j] += dGi[src + j];
-            }
-        }
-        float[] g = params.grads;
-        for (int j = 0; j < gw; j++) {
-            for (int v = 0; v < vocab; v++) {
-                g[wOff + j * vocab + v] += dWIhT[v * gw + j];
-            }
         }
     }
 

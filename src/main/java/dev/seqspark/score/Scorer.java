@@ -16,8 +16,9 @@ import java.util.List;
  * 2..n given the ones before them, and optionally the top-k next tokens after its last token.
  *
  * <p>Records are scored many at a time: sorted by length, grouped {@code batchRows} at a time, and run
- * through the masked variable-length recurrent layer {@code chunkSteps} steps at a time with the state
- * carried, so working memory is bounded by batchRows × chunkSteps whatever the record lengths. Rows leave
+ * through the masked variable-length recurrent layer up to {@code chunkSteps} steps at a time with the state
+ * carried; the head's logits are made a block of rows at a time. Working memory is bounded by a budget
+ * whatever the record lengths, the batch or the vocabulary size, and nothing is allocated for backward. Rows leave
  * the batch as their records end, so one very long record runs alone rather than with idle neighbours.
  * Not thread-safe: one per task.
  */
@@ -42,11 +43,25 @@ public final class Scorer {
     private final int batchRows;
     private final int chunkSteps;
     private final int topK;
+    private final long budgetFloats;  // working memory of the recurrent forward, in floats
+    private final int headRows;       // rows of logits computed at once
     private final int[] bmpIds;      // char models: code point → id for the Basic Multilingual Plane
 
+    /** Working memory a scorer may use for the recurrent forward and, apart, for one block of logits. */
+    public static final long DEFAULT_BUDGET_BYTES = 64L << 20;
+
     public Scorer(Model model, int batchRows, int chunkSteps, int topK) {
-        if (batchRows <= 0 || chunkSteps <= 0 || topK < 0) {
-            throw new IllegalArgumentException("batch rows and chunk steps must be positive and top-k non-negative");
+        this(model, batchRows, chunkSteps, topK, DEFAULT_BUDGET_BYTES);
+    }
+
+    /**
+     * {@code budgetBytes} bounds the recurrent forward's buffers (the chunk's steps shrink to fit it, down to
+     * one) and, separately, one block of logits (rows × vocabulary), so that memory does not grow with the
+     * vocabulary, the batch or the records' lengths.
+     */
+    public Scorer(Model model, int batchRows, int chunkSteps, int topK, long budgetBytes) {
+        if (batchRows <= 0 || chunkSteps <= 0 || topK < 0 || budgetBytes <= 0) {
+            throw new IllegalArgumentException("batch rows, chunk steps and the budget must be positive and top-k non-negative");
         }
         this.model = model;
         this.tokenizer = model.tokenizer();
@@ -55,6 +70,8 @@ public final class Scorer {
         this.batchRows = batchRows;
         this.chunkSteps = chunkSteps;
         this.topK = Math.min(topK, model.spec().vocabSize());
+        this.budgetFloats = budgetBytes / Float.BYTES;
+        this.headRows = (int) Math.max(1, Math.min(1 << 16, budgetFloats / model.spec().vocabSize()));
         this.bmpIds = model.config().tokenizer().level() == TokenizerConfig.Level.CHAR ? new int[1 << 16] : null;
         if (bmpIds != null) {
             Arrays.fill(bmpIds, -1);
@@ -127,17 +144,18 @@ public final class Scorer {
         int rows = recs.length;
         int vocabSize = model.spec().vocabSize();
         double[] ll = new double[rows];
-        Score[] out = new Score[rows];
+        int[][] topIds = new int[rows][];
+        float[][] topProbs = new float[rows][];
         int active = rows;
         while (active > 0 && recs[active - 1].length == 0) {
             active--;
         }
         LanguageModel.State state = new LanguageModel.State(model.spec(), Math.max(1, active));
-        int[] x = new int[chunkSteps * rows];
+        int chunk = chunkSteps(rows);
+        int[] x = new int[chunk * rows];
         int[] lens = new int[rows];
-        float[][] top = new float[rows][];
-        for (int c0 = 0; active > 0; c0 += chunkSteps) {
-            int steps = Math.min(chunkSteps, recs[0].length - c0);
+        for (int c0 = 0; active > 0; c0 += chunk) {
+            int steps = Math.min(chunk, recs[0].length - c0);
             int b = active;
             for (int i = 0; i < b; i++) {
                 int[] r = recs[i];
@@ -146,16 +164,26 @@ public final class Scorer {
                     x[t * b + i] = t < lens[i] ? r[c0 + t] : 0;
                 }
             }
-            float[] logits = lm.forward(x, steps, b, Arrays.copyOf(lens, b), state, null);
-            for (int i = 0; i < b; i++) {
-                int[] r = recs[i];
-                for (int t = 0; t < lens[i]; t++) {
-                    int row = (t * b + i) * vocabSize;
+            float[] hidden = lm.forwardHidden(x, steps, b, Arrays.copyOf(lens, b), state, null);
+            // The head a block of rows at a time: (steps·b, vocab) logits never exist at once.
+            int total = steps * b;
+            for (int r0 = 0; r0 < total; r0 += headRows) {
+                int n = Math.min(headRows, total - r0);
+                float[] logits = lm.headLogits(hidden, r0, n);
+                for (int k = 0; k < n; k++) {
+                    int t = (r0 + k) / b;
+                    int i = (r0 + k) % b;
+                    if (t >= lens[i]) {
+                        continue;
+                    }
+                    int[] r = recs[i];
                     int pos = c0 + t;
+                    int off = k * vocabSize;
                     if (pos + 1 < r.length) {
-                        ll[i] += logits[row + r[pos + 1]] - SoftmaxCrossEntropy.logSumExp(logits, row, vocabSize);
+                        ll[i] += logits[off + r[pos + 1]] - SoftmaxCrossEntropy.logSumExp(logits, off, vocabSize);
                     } else if (topK > 0) {
-                        top[i] = Arrays.copyOfRange(logits, row, row + vocabSize);
+                        topIds[i] = topIds(logits, off, vocabSize, topK);
+                        topProbs[i] = probabilities(logits, off, vocabSize, topIds[i]);
                     }
                 }
             }
@@ -168,16 +196,18 @@ public final class Scorer {
             }
             active = still;
         }
+        Score[] out = new Score[rows];
         for (int i = 0; i < rows; i++) {
-            int[] ids = new int[0];
-            float[] probs = new float[0];
-            if (top[i] != null) {
-                ids = topIds(top[i], topK);
-                probs = probabilities(top[i], ids);
-            }
-            out[i] = new Score(Math.max(0, recs[i].length - 1), ll[i], ids, probs);
+            out[i] = new Score(Math.max(0, recs[i].length - 1), ll[i],
+                    topIds[i] == null ? new int[0] : topIds[i], topProbs[i] == null ? new float[0] : topProbs[i]);
         }
         return out;
+    }
+
+    /** Steps per chunk for {@code rows} records: at most chunkSteps, and within the working-memory budget. */
+    private int chunkSteps(int rows) {
+        long perStep = (long) rows * lm.forwardFloatsPerRow();
+        return (int) Math.max(1, Math.min(chunkSteps, budgetFloats / Math.max(1, perStep)));
     }
 
     /** The state of the first {@code keep} rows of a batch of {@code rows} (each layer's block is (rows, H)). */
@@ -193,24 +223,30 @@ public final class Scorer {
         return out;
     }
 
-    static int[] topIds(float[] logits, int k) {
-        Integer[] idx = new Integer[logits.length];
-        for (int i = 0; i < idx.length; i++) {
-            idx[i] = i;
+    /** The k largest logits of a row, largest first (ties: lower id first); O(V·k), no sorting of the row. */
+    static int[] topIds(float[] logits, int off, int vocab, int k) {
+        int[] ids = new int[k];
+        int n = 0;
+        for (int v = 0; v < vocab; v++) {
+            float x = logits[off + v];
+            if (n == k && x <= logits[off + ids[k - 1]]) {
+                continue;
+            }
+            int at = n < k ? n++ : k - 1;
+            while (at > 0 && x > logits[off + ids[at - 1]]) {
+                ids[at] = ids[at - 1];
+                at--;
+            }
+            ids[at] = v;
         }
-        Arrays.sort(idx, (a, b) -> Float.compare(logits[b], logits[a]));
-        int[] out = new int[k];
-        for (int i = 0; i < k; i++) {
-            out[i] = idx[i];
-        }
-        return out;
+        return ids;
     }
 
-    static float[] probabilities(float[] logits, int[] ids) {
-        double logZ = SoftmaxCrossEntropy.logSumExp(logits, 0, logits.length);
+    static float[] probabilities(float[] logits, int off, int vocab, int[] ids) {
+        double logZ = SoftmaxCrossEntropy.logSumExp(logits, off, vocab);
         float[] p = new float[ids.length];
         for (int i = 0; i < ids.length; i++) {
-            p[i] = (float) Math.exp(logits[ids[i]] - logZ);
+            p[i] = (float) Math.exp(logits[off + ids[i]] - logZ);
         }
         return p;
     }

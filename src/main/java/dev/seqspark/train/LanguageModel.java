@@ -87,15 +87,36 @@ public final class LanguageModel {
      */
     public float[] forward(int[] tokens, int steps, int batch, int[] lengths, State state, SplittableRandom dropoutRng) {
         int rows = steps * batch;
-        Recurrent.Output out = embedding == null
-                ? rnn.forwardTokens(tokens, steps, batch, lengths, state.h, state.c, dropoutRng)
-                : rnn.forward(embedding.forward(tokens, rows), steps, batch, lengths, state.h, state.c, dropoutRng);
-        float[] logits = head.forward(out.output(), rows);
-        state.copyFrom(out.hN(), out.cN());
-        lastOutput = out.output();
+        float[] logits = head.forward(forwardHidden(tokens, steps, batch, lengths, state, dropoutRng), rows);
         lastTokens = tokens;
         lastRows = rows;
         return logits;
+    }
+
+    /**
+     * The recurrent part of {@link #forward} alone: the top layer's output ((T·B, hidden), time-major, this
+     * model's buffer), the final state left in {@code state}. With {@link #headLogits} a caller computes the
+     * logits a block of rows at a time, so that (T·B, vocab) never has to exist at once (scoring).
+     */
+    public float[] forwardHidden(int[] tokens, int steps, int batch, int[] lengths, State state,
+                                 SplittableRandom dropoutRng) {
+        int rows = steps * batch;
+        Recurrent.Output out = embedding == null
+                ? rnn.forwardTokens(tokens, steps, batch, lengths, state.h, state.c, dropoutRng)
+                : rnn.forward(embedding.forward(tokens, rows), steps, batch, lengths, state.h, state.c, dropoutRng);
+        state.copyFrom(out.hN(), out.cN());
+        lastOutput = out.output();
+        return lastOutput;
+    }
+
+    /** Logits ((rows, vocab), the head's buffer) of rows [fromRow, fromRow + rows) of a {@link #forwardHidden} output. */
+    public float[] headLogits(float[] hidden, int fromRow, int rows) {
+        return head.forward(hidden, fromRow, rows);
+    }
+
+    /** Floats of working memory a forward holds per (step, sequence) row, logits aside: for sizing chunks. */
+    public long forwardFloatsPerRow() {
+        return rnn.forwardFloatsPerRow() + Math.max(0, spec.embeddingDim());
     }
 
     /**

@@ -42,7 +42,7 @@ class BadArgumentsTest {
     @Test
     void inputShapes() {
         Recurrent rnn = gru(3, 4);
-        fails("expected seq_len×batch×input_size = 5×2×3 = 30", () -> rnn.forward(new float[28], 5, 2, null, null, null, null));
+        fails("expected at least seq_len×batch×input_size = 5×2×3 = 30", () -> rnn.forward(new float[28], 5, 2, null, null, null, null));
         fails("sequence length 6 outside [0, seq_len=5]",
                 () -> rnn.forward(new float[30], 5, 2, new int[] {6, 2}, null, null, null));
         fails("sequence length -1", () -> rnn.forward(new float[30], 5, 2, new int[] {5, -1}, null, null, null));

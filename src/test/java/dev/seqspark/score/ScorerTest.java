@@ -98,4 +98,50 @@ class ScorerTest {
         int[] gen = Generator.generate(lm, ids, 1, Generator.Sampling.greedy());
         assertEquals(gen[ids.length], out.get(2).topIds()[0]);
     }
+
+    @Test
+    void aTinyMemoryBudgetScoresTheSame() {
+        Model m = torchModel();
+        List<int[]> recs = records(23, 4);
+        List<Scorer.Score> roomy = new Scorer(m, 16, 256, 2).score(recs);
+        // 2 KB: one step per chunk and a handful of logit rows at a time.
+        List<Scorer.Score> tight = new Scorer(m, 16, 256, 2, 2048).score(recs);
+        for (int i = 0; i < recs.size(); i++) {
+            assertEquals(roomy.get(i).logLikelihood(), tight.get(i).logLikelihood(),
+                    1e-6 * Math.abs(roomy.get(i).logLikelihood()) + 1e-9, "record " + i);
+            assertArrayEquals(roomy.get(i).topIds(), tight.get(i).topIds());
+        }
+    }
+
+    /** rows × V passed 2^31 at V ≥ 65,536 with 128 rows of 256 steps; the budget keeps the logits block small. */
+    @Test
+    void aVocabularyPast65536TokensScoresInBoundedMemory() {
+        int vocab = 70_000;
+        dev.seqspark.nn.ModelSpec spec = new dev.seqspark.nn.ModelSpec(dev.seqspark.nn.CellType.GRU, vocab, 0, 8, 1,
+                true, 0.0);
+        List<String> tokens = new ArrayList<>(List.of("<unk>"));
+        for (int i = 1; i < vocab; i++) {
+            tokens.add("w" + i);
+        }
+        Model m = new Model(new dev.seqspark.io.ModelConfig(spec, new dev.seqspark.text.TokenizerConfig(
+                dev.seqspark.text.TokenizerConfig.Level.WORD, false, false)), new dev.seqspark.text.Vocab(tokens),
+                spec.initParams(9).values);
+        SplittableRandom r = new SplittableRandom(5);
+        List<int[]> recs = new ArrayList<>();
+        for (int i = 0; i < 130; i++) {
+            int[] ids = new int[i == 0 ? 600 : r.nextInt(1, 40)];
+            for (int t = 0; t < ids.length; t++) {
+                ids[t] = r.nextInt(vocab);
+            }
+            recs.add(ids);
+        }
+        List<Scorer.Score> batched = new Scorer(m, 128, 256, 1).score(recs);
+        Scorer alone = new Scorer(m, 1, 256, 1);
+        for (int i = 0; i < recs.size(); i += 16) {
+            Scorer.Score a = alone.score(List.of(recs.get(i))).get(0);
+            assertEquals(a.logLikelihood(), batched.get(i).logLikelihood(), 1e-5 * Math.abs(a.logLikelihood()), "record " + i);
+            assertArrayEquals(a.topIds(), batched.get(i).topIds());
+        }
+        assertEquals(599, batched.get(0).tokens());
+    }
 }
