@@ -69,6 +69,8 @@ public final class Settings {
                 "d2l's cleaning: runs of non-letters become one space, empty lines vanish, lines joined by spaces",
                 Settings::isBool);
         key("data.min_freq", "0", "integer >= 0", "tokens rarer than this map to <unk>", v -> isInt(v, 0));
+        key("data.max_vocab", "0", "0 | integer >= 2", "keep at most this many tokens (<unk> included), the most "
+                + "frequent (torchtext's max_tokens); the rest map to <unk>; 0 = no limit", v -> v.equals("0") || isInt(v, 2));
         key("data.valid_fraction", "0.1", "[0, 1)", "the last fraction of the token stream, never trained on; 0 = none",
                 v -> isNumber(v, 0, 1));
         key("data.partitioning", "sequential", "sequential | random",

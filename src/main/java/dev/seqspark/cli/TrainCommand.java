@@ -103,7 +103,8 @@ public final class TrainCommand implements Callable<Integer> {
             int workers = settings.getInt("dist.workers") > 0 ? settings.getInt("dist.workers") : jsc.defaultParallelism();
             long t0 = System.nanoTime();
             ShardedCorpus corpus = ShardedCorpus.build(spark, path, tokenizer, base != null ? base.vocab() : null,
-                    settings.getInt("data.min_freq"), settings.getDouble("data.valid_fraction"), workers,
+                    settings.getInt("data.min_freq"), settings.getInt("data.max_vocab"),
+                    settings.getDouble("data.valid_fraction"), workers,
                     tc.batchSize(), tc.numSteps(), ShardTrainer.minShardTokens(tc));
             ModelSpec spec = base != null ? base.spec() : modelSpec(settings, corpus.vocab.size());
             ModelConfig modelConfig = new ModelConfig(spec, tokCfg);

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +64,29 @@ public final class ShardedCorpus implements AutoCloseable {
     /** Per partition: its token count and, when building a vocabulary, token → {count, first local index}. */
     record PartitionCount(int index, long tokens, LinkedHashMap<String, long[]> stats) implements Serializable {}
 
+    /** A token's corpus-wide count and first occurrence (partition, index within it), merged on executors. */
+    record TokenStats(long count, int partition, long local) implements Serializable {
+        TokenStats merge(TokenStats o) {
+            boolean first = partition < o.partition || (partition == o.partition && local <= o.local);
+            return new TokenStats(count + o.count, first ? partition : o.partition, first ? local : o.local);
+        }
+
+        boolean before(TokenStats o) {
+            return partition < o.partition || (partition == o.partition && local < o.local);
+        }
+    }
+
+    /** What the vocabulary keeps first: higher count, then earlier first occurrence (d2l's stable sort). */
+    static final class ByFrequency implements Comparator<Tuple2<String, TokenStats>>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Tuple2<String, TokenStats> a, Tuple2<String, TokenStats> b) {
+            int c = Long.compare(b._2().count(), a._2().count());
+            return c != 0 ? c : a._2().before(b._2()) ? -1 : b._2().before(a._2()) ? 1 : 0;
+        }
+    }
+
     /** A run of encoded tokens bound for one shard; {@code start} is its global index in its stream. */
     record Piece(boolean valid, long start, int[] ids) implements Serializable {}
 
@@ -81,12 +103,23 @@ public final class ShardedCorpus implements AutoCloseable {
     public static ShardedCorpus build(SparkSession spark, String path, Tokenizer tokenizer, Vocab vocab, int minFreq,
                                       double validFraction, int workers, int evalBatch, int evalSteps,
                                       long minShardTokens) {
+        return build(spark, path, tokenizer, vocab, minFreq, 0, validFraction, workers, evalBatch, evalSteps,
+                minShardTokens);
+    }
+
+    /**
+     * As above, the vocabulary keeping at most {@code maxVocab} tokens ({@code <unk>} included; 0: no limit).
+     * Token counts are merged on the executors; only the tokens the vocabulary keeps reach the driver.
+     */
+    public static ShardedCorpus build(SparkSession spark, String path, Tokenizer tokenizer, Vocab vocab, int minFreq,
+                                      int maxVocab, double validFraction, int workers, int evalBatch, int evalSteps,
+                                      long minShardTokens) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         jsc.setJobDescription("seqspark: count tokens of " + path);
         JavaRDD<String> lines = spark.read().textFile(path).javaRDD().persist(StorageLevel.MEMORY_AND_DISK());
         try {
             boolean buildVocab = vocab == null;
-            List<PartitionCount> counts = new ArrayList<>(lines.mapPartitionsWithIndex((idx, it) -> {
+            JavaRDD<PartitionCount> perPartition = lines.mapPartitionsWithIndex((idx, it) -> {
                 LinkedHashMap<String, long[]> stats = buildVocab ? new LinkedHashMap<>() : null;
                 long[] n = {0};
                 while (it.hasNext()) {
@@ -103,7 +136,9 @@ public final class ShardedCorpus implements AutoCloseable {
                     });
                 }
                 return Collections.singletonList(new PartitionCount(idx, n[0], stats)).iterator();
-            }, true).collect());
+            }, true).persist(StorageLevel.MEMORY_AND_DISK());
+            List<PartitionCount> counts = new ArrayList<>(
+                    perPartition.map(pc -> new PartitionCount(pc.index(), pc.tokens(), null)).collect());
             counts.sort(Comparator.comparingInt(PartitionCount::index));
             long[] starts = new long[counts.size()];
             long raw = 0;
@@ -113,9 +148,12 @@ public final class ShardedCorpus implements AutoCloseable {
             }
             long total = tokenizer.dropsLastToken() && raw > 0 ? raw - 1 : raw;
             if (total == 0) {
+                perPartition.unpersist(false);
                 throw new IllegalArgumentException("the corpus " + path + " has no tokens (empty, or nothing left after cleaning)");
             }
-            Vocab v = buildVocab ? vocabulary(counts, starts, tokenizer.dropsLastToken(), minFreq) : vocab;
+            jsc.setJobDescription("seqspark: vocabulary of " + path);
+            Vocab v = buildVocab ? vocabulary(perPartition, tokenizer.dropsLastToken(), minFreq, maxVocab) : vocab;
+            perPartition.unpersist(false);
             long cut = total - (long) (total * validFraction);
             long[] bounds = new long[workers + 1];
             for (int k = 0; k <= workers; k++) {
@@ -153,31 +191,29 @@ public final class ShardedCorpus implements AutoCloseable {
         }
     }
 
-    /** d2l's vocabulary from per-partition counts: frequency, ties by first global position. */
-    static Vocab vocabulary(List<PartitionCount> counts, long[] starts, boolean dropLastSpace, int minFreq) {
-        Map<String, long[]> merged = new HashMap<>();
-        for (PartitionCount pc : counts) {
-            long start = starts[pc.index()];
-            pc.stats().forEach((tok, s) -> {
-                long[] m = merged.get(tok);
-                if (m == null) {
-                    merged.put(tok, new long[] {s[0], start + s[1]});
-                } else {
-                    m[0] += s[0];
-                }
-            });
-        }
-        if (dropLastSpace) {   // the stream's final token is a space that is not part of it
-            long[] sp = merged.get(" ");
-            if (sp != null && --sp[0] == 0) {
-                merged.remove(" ");
-            }
-        }
-        List<Map.Entry<String, long[]>> byFirst = new ArrayList<>(merged.entrySet());
-        byFirst.sort(Comparator.comparingLong(e -> e.getValue()[1]));
+    /**
+     * d2l's vocabulary (frequency, ties by first occurrence; min_freq; at most maxVocab tokens), counted on
+     * the executors: per-partition counts are merged by key there, filtered by min_freq, and only what the
+     * vocabulary keeps (the maxVocab most frequent, when capped) is brought to the driver.
+     */
+    static Vocab vocabulary(JavaRDD<PartitionCount> perPartition, boolean dropLastSpace, int minFreq, int maxVocab) {
+        JavaPairRDD<String, TokenStats> merged = perPartition.flatMapToPair(pc -> {
+            List<Tuple2<String, TokenStats>> out = new ArrayList<>(pc.stats().size());
+            pc.stats().forEach((tok, st) -> out.add(new Tuple2<>(tok, new TokenStats(st[0], pc.index(), st[1]))));
+            return out.iterator();
+        }).reduceByKey(TokenStats::merge).mapToPair(t -> {
+            // The stream's final token is a space that is not part of it (letters-only char mode).
+            boolean last = dropLastSpace && t._1().equals(" ");
+            return last ? new Tuple2<>(t._1(), new TokenStats(t._2().count() - 1, t._2().partition(), t._2().local())) : t;
+        }).filter(t -> t._2().count() > 0 && t._2().count() >= minFreq);
+        List<Tuple2<String, TokenStats>> kept = maxVocab > 0
+                ? merged.takeOrdered(maxVocab, new ByFrequency())   // <unk> occurring in the text is skipped below
+                : merged.collect();
+        List<Tuple2<String, TokenStats>> byFirst = new ArrayList<>(kept);
+        byFirst.sort((a, b) -> a._2().before(b._2()) ? -1 : b._2().before(a._2()) ? 1 : 0);
         LinkedHashMap<String, Long> ordered = new LinkedHashMap<>();
-        byFirst.forEach(e -> ordered.put(e.getKey(), e.getValue()[0]));
-        return Vocab.build(ordered, minFreq, List.of());
+        byFirst.forEach(t -> ordered.put(t._1(), t._2().count()));
+        return Vocab.build(ordered, minFreq, maxVocab, List.of());
     }
 
     private static Iterator<Tuple2<Integer, Piece>> encode(Plan plan, int partition, Iterator<String> lines) {

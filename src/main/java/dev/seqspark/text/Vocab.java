@@ -11,7 +11,7 @@ import java.util.Map;
 /**
  * A vocabulary as d2l builds it: {@code <unk>} at index 0, then the reserved tokens, then every token
  * with frequency ≥ min_freq by descending frequency, ties in first-occurrence order (a stable sort of a
- * Counter's items). Unknown tokens map to {@code <unk>}.
+ * Counter's items), optionally capped at a maximum size. Unknown tokens map to {@code <unk>}.
  */
 public final class Vocab implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
@@ -40,6 +40,19 @@ public final class Vocab implements java.io.Serializable {
      * (a LinkedHashMap, as a Counter is).
      */
     public static Vocab build(LinkedHashMap<String, Long> counts, int minFreq, List<String> reserved) {
+        return build(counts, minFreq, 0, reserved);
+    }
+
+    /**
+     * As {@link #build(LinkedHashMap, int, List)}, keeping at most {@code maxSize} tokens in all ({@code <unk>}
+     * and the reserved ones included, as torchtext's {@code build_vocab_from_iterator(max_tokens=…)}): the
+     * most frequent, ties in first-occurrence order. {@code maxSize} 0 means no limit.
+     */
+    public static Vocab build(LinkedHashMap<String, Long> counts, int minFreq, int maxSize, List<String> reserved) {
+        if (maxSize < 0 || (maxSize > 0 && maxSize < 1 + reserved.size())) {
+            throw new IllegalArgumentException("max_vocab " + maxSize + " leaves no room for " + UNK
+                    + (reserved.isEmpty() ? "" : " and the reserved tokens"));
+        }
         List<Map.Entry<String, Long>> byFreq = new ArrayList<>(counts.entrySet());
         byFreq.sort(Comparator.comparing((Map.Entry<String, Long> e) -> e.getValue()).reversed()); // stable
         List<String> out = new ArrayList<>();
@@ -51,7 +64,7 @@ public final class Vocab implements java.io.Serializable {
         }
         java.util.Set<String> seen = new java.util.HashSet<>(out);
         for (Map.Entry<String, Long> e : byFreq) {
-            if (e.getValue() < minFreq) {
+            if (e.getValue() < minFreq || (maxSize > 0 && out.size() >= maxSize)) {
                 break;
             }
             if (seen.add(e.getKey())) {

@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -78,6 +79,28 @@ class SparkTrainingTest {
             o += p.length;
         }
         return out;
+    }
+
+    @Test
+    void aWordVocabularyIsCountedOnTheExecutorsWithMinFreqAndMaxVocab() {
+        dev.seqspark.text.TokenizerConfig words = new dev.seqspark.text.TokenizerConfig(
+                dev.seqspark.text.TokenizerConfig.Level.WORD, true, true);
+        LinkedHashMap<String, Long> counts = Vocab.count(new Tokenizer(words).streamTokens(lines));
+        spark.conf().set("spark.sql.files.maxPartitionBytes", "4096");   // many partitions to merge
+        try {
+            for (int[] limits : new int[][] {{0, 0}, {2, 0}, {0, 50}, {3, 40}, {0, 100_000}}) {
+                try (ShardedCorpus c = ShardedCorpus.build(spark, corpusDir.toString(), new Tokenizer(words), null,
+                        limits[0], limits[1], 0.1, 2, CFG.batchSize(), CFG.numSteps(), 10)) {
+                    assertEquals(Vocab.build(counts, limits[0], limits[1], List.of()).tokens(), c.vocab.tokens(),
+                            "min_freq " + limits[0] + ", max_vocab " + limits[1]);
+                    if (limits[1] > 0 && limits[1] < counts.size()) {
+                        assertEquals(limits[0] == 0 ? limits[1] : Math.min(limits[1], c.vocab.size()), c.vocab.size());
+                    }
+                }
+            }
+        } finally {
+            spark.conf().unset("spark.sql.files.maxPartitionBytes");
+        }
     }
 
     @Test
