@@ -12,9 +12,9 @@ import picocli.CommandLine.Option;
 
 /** {@code seqspark bench}: training-step throughput of one model on one thread; last line is JSON. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Training-step throughput (forward + backward through time + clipping + SGD) of a char",
-                "language model with one-hot input, on one thread. Progress goes to stderr; the last line",
-                "on stdout is one JSON object."})
+        description = {"Training-step throughput (forward + backward through time + clipping + SGD) of a",
+                "language model (one-hot or embedding input) on random token ids, on one thread. Progress goes",
+                "to stderr; the last line on stdout is one JSON object."})
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--cell", defaultValue = "gru", description = "rnn_tanh | rnn_relu | gru | lstm (default: ${DEFAULT-VALUE})")
     String cell;
@@ -26,8 +26,10 @@ public final class BenchCommand implements Callable<Integer> {
     int batch;
     @Option(names = "--steps", defaultValue = "35", description = "time steps per batch, num_steps (default: ${DEFAULT-VALUE})")
     int steps;
-    @Option(names = "--vocab", defaultValue = "28", description = "vocabulary size, one-hot input (default: ${DEFAULT-VALUE})")
+    @Option(names = "--vocab", defaultValue = "28", description = "vocabulary size (default: ${DEFAULT-VALUE})")
     int vocab;
+    @Option(names = "--embedding", defaultValue = "0", description = "embedding width; 0: one-hot input (default: ${DEFAULT-VALUE})")
+    int embedding;
     @Option(names = "--seconds", defaultValue = "10", description = "measured seconds (default: ${DEFAULT-VALUE})")
     double seconds;
     @Option(names = "--warmup", defaultValue = "3", description = "untimed seconds first, for the JIT (default: ${DEFAULT-VALUE})")
@@ -43,9 +45,10 @@ public final class BenchCommand implements Callable<Integer> {
         if (!(seconds > 0) || !(warmup >= 0)) {
             throw new UserError("--seconds must be positive and --warmup non-negative");
         }
-        ModelSpec spec = new ModelSpec(CellType.fromId(cell), vocab, 0, hidden, layers, true, 0.0);
-        System.err.printf("bench: %s, %d layer(s), hidden %d, batch %d, steps %d, vocab %d; BLAS %s%n",
-                spec.cell().id, layers, hidden, batch, steps, vocab, Blas.describe());
+        ModelSpec spec = new ModelSpec(CellType.fromId(cell), vocab, embedding, hidden, layers, true, 0.0);
+        System.err.printf("bench: %s, %d layer(s), hidden %d, %s, batch %d, steps %d, vocab %d; BLAS %s%n",
+                spec.cell().id, layers, hidden, embedding > 0 ? "embedding " + embedding : "one-hot", batch, steps, vocab,
+                Blas.describe());
         TrainingBenchmark.Result r = TrainingBenchmark.run(spec, batch, steps, seconds, warmup, seed,
                 line -> System.err.println("bench: " + line));
         ObjectNode json = new ObjectMapper().createObjectNode();
@@ -56,6 +59,7 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("batch", batch);
         json.put("steps", steps);
         json.put("vocab", vocab);
+        json.put("embedding", embedding);
         json.put("threads", 1);
         json.put("blas", Blas.shortName());
         json.put("tokens", r.tokens());

@@ -43,6 +43,20 @@ class ActivationsTest {
     }
 
     @Test
+    void expWithinOneAndAHalfUlps() {
+        double worst = 0;
+        for (int i = -8_730_000; i <= 8_830_000; i++) {
+            float x = i * 1e-5f;   // [-87.3, 88.3]
+            double truth = Math.exp(x);
+            worst = Math.max(worst, Math.abs(Activations.exp(x) - truth) / truth);
+        }
+        assertTrue(worst <= 1.5 * 0x1p-24, "max relative error " + worst + " = " + worst / 0x1p-24 + " half-ulps");
+        assertEquals(1f, Activations.exp(0f));
+        assertTrue(Activations.exp(-1000f) < 1e-37f && Activations.exp(-1000f) >= 0f, "underflow stays tiny");
+        assertTrue(Float.isNaN(Activations.exp(Float.NaN)));
+    }
+
+    @Test
     void inPlaceRangesTouchOnlyTheRange() {
         float[] a = {5f, 0.5f, -0.5f, 2f, 7f};
         Activations.tanhInPlace(a, 1, 3);
