@@ -37,8 +37,15 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "weights and token seed (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--gemm", paramLabel = "MxNxK",
+            description = "instead: the sgemm rate (GFLOP/s) of C (M×N) += A (M×K) · Bᵀ (N×K), the head's shape")
+    String gemm;
+
     @Override
     public Integer call() throws Exception {
+        if (gemm != null) {
+            return gemmRate();
+        }
         if (batch <= 0 || steps <= 0) {
             throw new UserError("--batch and --steps must be positive");
         }
@@ -66,6 +73,24 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("seconds", round(r.seconds(), 3));
         json.put("tokens_per_second", round(r.tokensPerSecond(), 1));
         json.put("tokens_per_cpu_second", round(r.tokensPerCpuSecond(), 1));
+        System.out.println(json);
+        return 0;
+    }
+
+    private int gemmRate() {
+        String[] d = gemm.toLowerCase(java.util.Locale.ROOT).split("x");
+        if (d.length != 3) {
+            throw new UserError("--gemm expects MxNxK, e.g. 1120x30000x512");
+        }
+        int m = Integer.parseInt(d[0]);
+        int n = Integer.parseInt(d[1]);
+        int k = Integer.parseInt(d[2]);
+        double gflops = TrainingBenchmark.gemmGflops(m, n, k, seconds, warmup);
+        ObjectNode json = new ObjectMapper().createObjectNode();
+        json.put("impl", "seqspark");
+        json.put("gemm", gemm);
+        json.put("blas", Blas.shortName());
+        json.put("gflops", round(gflops, 2));
         System.out.println(json);
         return 0;
     }

@@ -1,11 +1,24 @@
 package dev.seqspark.train;
 
 /**
- * What a training round starts from and returns: the flat weights, the optimizer's flat state (momentum
- * or Adam moments, in the weights' layout) and its step count. What the driver averages and broadcasts.
+ * The training state the driver keeps, averages, broadcasts and checkpoints: the flat weights θ, the
+ * optimizer's flat state (momentum or Adam moments, in the weights' layout) and its step count, and the
+ * outer update's block momentum Δ (BMUF; empty for plain averaging, and in what workers receive and return).
  */
-public record ModelState(float[] weights, float[] optimizerState, long optimizerSteps) implements java.io.Serializable {
+public record ModelState(float[] weights, float[] optimizerState, long optimizerSteps, float[] blockMomentum)
+        implements java.io.Serializable {
+    private static final float[] NONE = new float[0];
+
+    public ModelState {
+        blockMomentum = blockMomentum == null ? NONE : blockMomentum;
+    }
+
+    /** A state without block momentum. */
+    public ModelState(float[] weights, float[] optimizerState, long optimizerSteps) {
+        this(weights, optimizerState, optimizerSteps, NONE);
+    }
+
     public ModelState copy() {
-        return new ModelState(weights.clone(), optimizerState.clone(), optimizerSteps);
+        return new ModelState(weights.clone(), optimizerState.clone(), optimizerSteps, blockMomentum.clone());
     }
 }

@@ -100,6 +100,11 @@ public final class RoundSum implements java.io.Serializable {
         return new ModelState(w, s, maxSteps);
     }
 
+    /** Weight i of the batch-weighted mean, in double (no rounding to float). */
+    double meanWeight(int i) {
+        return weights[i] / batches;
+    }
+
     public long batches() {
         return batches;
     }

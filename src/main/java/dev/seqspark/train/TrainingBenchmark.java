@@ -72,6 +72,34 @@ public final class TrainingBenchmark {
         return new Result(tokens, wall, cpu, tokens / wall, tokens / cpu, loss);
     }
 
+    /** GFLOP/s of C (m×n) = A (m×k) · Bᵀ (B is n×k), as the head's forward multiplies, on this thread. */
+    public static double gemmGflops(int m, int n, int k, double seconds, double warmupSeconds) {
+        float[] a = new float[m * k];
+        float[] b = new float[n * k];
+        float[] c = new float[m * n];
+        SplittableRandom rng = new SplittableRandom(1);
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) rng.nextDouble();
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) rng.nextDouble();
+        }
+        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        do {
+            dev.seqspark.nn.Blas.gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
+        } while (System.nanoTime() < warmEnd);
+        long t0 = System.nanoTime();
+        long end = t0 + (long) (seconds * 1e9);
+        long calls = 0;
+        long now;
+        do {
+            dev.seqspark.nn.Blas.gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
+            calls++;
+            now = System.nanoTime();
+        } while (now < end);
+        return 2.0 * m * n * k * calls / ((now - t0) / 1e9) / 1e9;
+    }
+
     private static double step(LanguageModel lm, Sgd sgd, int[] x, int[] y, int steps, int batch,
                                LanguageModel.State state) {
         double loss = lm.forwardBackward(x, y, steps, batch, null, state, null);

@@ -5,8 +5,9 @@ import java.util.Map;
 
 /**
  * The driver's side of training, the same whoever runs the shards: for every epoch, rounds of "every
- * shard trains from the same state → batch-weighted average → next round" (one round per epoch, or one
- * per {@code syncEvery} batches), then validation, then the listener (progress, metrics, checkpoint).
+ * shard trains from the same state → the outer update ({@link OuterUpdate}: averaging or block momentum)
+ * → next round" (one round per epoch, or one per {@code syncEvery} batches), then validation, then the
+ * listener (progress, metrics, checkpoint).
  * Hidden states are carried per shard across the rounds of an epoch and start from zeros every epoch, as
  * d2l's train_epoch_ch8 starts each epoch with a fresh state.
  */
@@ -39,12 +40,19 @@ public final class TrainingLoop {
 
     private final Workers workers;
     private final int syncEvery;
+    private final OuterUpdate outer;
     private final Listener listener;
 
-    /** {@code syncEvery} ≤ 0: average once per epoch. */
+    /** Plain averaging; {@code syncEvery} ≤ 0: once per epoch. */
     public TrainingLoop(Workers workers, int syncEvery, Listener listener) {
+        this(workers, syncEvery, OuterUpdate.average(), listener);
+    }
+
+    /** {@code syncEvery} ≤ 0: one round per epoch; {@code outer}: how a round's results become the next state. */
+    public TrainingLoop(Workers workers, int syncEvery, OuterUpdate outer, Listener listener) {
         this.workers = workers;
         this.syncEvery = syncEvery;
+        this.outer = outer;
         this.listener = listener == null ? new Listener() {} : listener;
     }
 
@@ -66,9 +74,9 @@ public final class TrainingLoop {
             double overhead = 0;
             for (int r = 0; r < rounds; r++) {
                 long r0 = System.nanoTime();
-                RoundSum sum = workers.train(state, carried, epoch, r * chunk, syncEvery > 0 ? chunk : 0);
+                RoundSum sum = workers.train(outer.start(state), carried, epoch, r * chunk, syncEvery > 0 ? chunk : 0);
                 overhead += Math.max(0, (System.nanoTime() - r0) / 1e9 - sum.computeSeconds(workers.slots()));
-                ModelState next = sum.average(state);
+                ModelState next = outer.update(state, sum);
                 if (!sum.finite()) {
                     throw new DivergedException(epoch);
                 }
