@@ -2,8 +2,10 @@ package dev.seqspark.spark;
 
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.io.ModelFormatException;
 import dev.seqspark.score.Scorer;
-import java.nio.file.Path;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -11,6 +13,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -19,11 +23,18 @@ import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWriter;
 import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.ml.util.ReadWriteUtils;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -76,14 +87,25 @@ import org.apache.spark.sql.types.StructType;
  *     last one, most likely first; null for an empty record</td></tr>
  * </table>
  *
+ * <h2>Persistence</h2>
+ * {@link MLWritable}, and {@link #read()} / {@link #load(String)} as Spark's own models: {@code save(path)}
+ * writes Spark's params metadata to {@code path/metadata} and the model as a SeqSpark model directory
+ * (config.json, vocab.json, weights.safetensors) to {@code path/model}, on any Hadoop file system, so a
+ * {@code PipelineModel} holding a scorer saves and loads with {@code PipelineModel.save/load}.
+ * {@link #load(String)} also accepts a bare SeqSpark model directory (as {@code seqspark train} writes it).
+ * Paths are Hadoop paths, resolved as Spark resolves them: without a scheme, against {@code fs.defaultFS}
+ * (the local file system unless the cluster sets HDFS; then a driver-local directory needs {@code file:}).
+ *
  * <p>The model is broadcast once per {@code transform}; executors stream their partitions in blocks of
  * records grouped by length (see {@link Scorer}); nothing is collected on the driver.
  */
-public final class LanguageModelScorer extends Transformer {
+public final class LanguageModelScorer extends Transformer implements MLWritable {
     private static final long serialVersionUID = 1L;
     /** Records (or characters, whichever comes first) read into one block before scoring it. */
     static final int BLOCK_RECORDS = 1024;
     static final long BLOCK_CHARS = 4L << 20;
+    /** Where {@link #save} puts the model directory, inside the stage's path. */
+    static final String MODEL_SUBDIR = "model";
 
     private final String uid;
     private final Model model;
@@ -137,9 +159,23 @@ public final class LanguageModelScorer extends Transformer {
         return new Param<>(this, name, doc, nonEmpty);
     }
 
-    /** A scorer for the model directory at {@code dir} (read and checked on the driver). */
-    public static LanguageModelScorer load(String dir) {
-        return new LanguageModelScorer(ModelDir.read(Path.of(dir)));
+    /**
+     * A scorer from {@code path}, any Hadoop file system path: either what {@link #save} wrote (it has
+     * {@code metadata}; uid and params are restored) or a bare SeqSpark model directory (it has
+     * {@code config.json}; default params, a new uid). The model is read and checked on the driver.
+     */
+    public static LanguageModelScorer load(String path) {
+        return read().load(path);
+    }
+
+    /** Spark's reader of a saved scorer (what {@code PipelineModel.load} calls for this stage). */
+    public static MLReader<LanguageModelScorer> read() {
+        return new Reader();
+    }
+
+    @Override
+    public MLWriter write() {
+        return new Writer(this);
     }
 
     public Param<String> textCol() {
@@ -311,6 +347,66 @@ public final class LanguageModelScorer extends Transformer {
     @Override
     public LanguageModelScorer copy(ParamMap extra) {
         return copyValues(new LanguageModelScorer(uid, model), extra);
+    }
+
+    /**
+     * The Hadoop file system of {@code p}; the local one while Spark saves or loads "to local"
+     * ({@code MLWriter.saveToLocal}), as Spark's own metadata then goes there too.
+     */
+    static FileSystem fileSystem(Path p, SparkSession spark) throws IOException {
+        var conf = spark.sessionState().newHadoopConf();
+        boolean local = Boolean.TRUE.equals(ReadWriteUtils.localSavingModeState().get());
+        return local ? FileSystem.getLocal(conf) : p.getFileSystem(conf);
+    }
+
+    /** Writes Spark's params metadata (as DefaultParamsWriter does) and the model under {@code path/model}. */
+    private static final class Writer extends MLWriter {
+        private final LanguageModelScorer instance;
+
+        Writer(LanguageModelScorer instance) {
+            this.instance = instance;
+        }
+
+        @Override
+        public void saveImpl(String path) {
+            // MLWriter.save has already refused or cleared an existing path, as overwrite() asked.
+            try {
+                Path stage = new Path(path);
+                FileSystem fs = fileSystem(stage, sparkSession());
+                HadoopModelDir.write(fs, fs.makeQualified(new Path(stage, MODEL_SUBDIR)), instance.model);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot save the model of " + instance.uid + " to " + path + ": "
+                        + e.getMessage(), e);
+            }
+            // Last: a stage directory with metadata is a complete one.
+            DefaultParamsWriter.saveMetadata(instance, path, sparkSession());
+        }
+    }
+
+    private static final class Reader extends MLReader<LanguageModelScorer> {
+        @Override
+        public LanguageModelScorer load(String path) {
+            SparkSession spark = sparkSession();
+            try {
+                Path p = new Path(path);
+                FileSystem fs = fileSystem(p, spark);
+                p = fs.makeQualified(p);
+                if (fs.exists(new Path(p, "metadata"))) {
+                    var meta = DefaultParamsReader.loadMetadata(path, spark, LanguageModelScorer.class.getName());
+                    Model m = HadoopModelDir.read(fs, new Path(p, MODEL_SUBDIR));
+                    LanguageModelScorer s = new LanguageModelScorer(meta.uid(), m);
+                    meta.getAndSetParams(s, scala.Option.empty());
+                    return s;
+                }
+                if (!HadoopModelDir.isDirectory(fs, p) || fs.exists(new Path(p, ModelDir.CONFIG))) {
+                    return new LanguageModelScorer(HadoopModelDir.read(fs, p));
+                }
+                throw new ModelFormatException(p + ": neither a saved LanguageModelScorer (no metadata) nor a "
+                        + "SeqSpark model directory (no " + ModelDir.CONFIG + ")");
+            } catch (IOException e) {
+                throw new UncheckedIOException(path + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     /** A partition's rows with their scores appended, a block of records at a time. */

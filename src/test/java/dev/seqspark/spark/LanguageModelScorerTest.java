@@ -1,7 +1,9 @@
 package dev.seqspark.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,9 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.io.ModelFormatException;
 import dev.seqspark.testutil.Golden;
 import dev.seqspark.testutil.SparkTestSession;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +24,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
@@ -45,7 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The scorer as a Spark ML citizen on the shared local session: copy, transform with a ParamMap, inside a
- * Pipeline with Spark's own stages, model selection with TrainValidationSplit.
+ * Pipeline with Spark's own stages, PipelineModel save/load (model weights inside the pipeline's path),
+ * model selection with TrainValidationSplit, and clear errors for a tampered saved stage.
  */
 class LanguageModelScorerTest {
     static final List<String> OUTPUTS = List.of("tokens", "log_likelihood", "perplexity", "bits_per_token");
@@ -182,6 +188,98 @@ class LanguageModelScorerTest {
     }
 
     @Test
+    void aSavedPipelineModelLoadsAndScoresIdentically() throws IOException {
+        LanguageModelScorer scorer = new LanguageModelScorer(model).setTextCol("body").setTopK(3).setBatchSize(7)
+                .setPerplexityCol("ppl");
+        PipelineModel pm = pipeline(scorer).fit(docs);
+        String dir = tmp.resolve("pipeline").toString();
+        pm.write().save(dir);
+        IOException exists = assertThrows(IOException.class, () -> pm.write().save(dir));
+        assertTrue(exists.getMessage().contains("already exists"), exists.getMessage());
+        pm.write().overwrite().save(dir);
+
+        PipelineModel back = PipelineModel.load(dir);
+        LanguageModelScorer loaded = assertInstanceOf(LanguageModelScorer.class, back.stages()[2]);
+        assertEquals(scorer.uid(), loaded.uid());
+        assertEquals("body", loaded.getTextCol());
+        assertEquals(3, loaded.getTopK());
+        assertEquals(7, loaded.getBatchSize());
+        assertEquals("ppl", loaded.getPerplexityCol());
+        assertEquals(model.config(), loaded.model().config());
+        assertEquals(model.vocab().tokens(), loaded.model().vocab().tokens());
+        assertArrayEquals(model.weights(), loaded.model().weights());
+        Map<Long, List<Object>> before = scores(pm.transform(docs), scorer);
+        Map<Long, List<Object>> after = scores(back.transform(docs), loaded);
+        assertEquals(before.keySet(), after.keySet());
+        for (long id : before.keySet()) {
+            assertEquals((double) before.get(id).get(1), (double) after.get(id).get(1), 0.0, "log_likelihood, record " + id);
+        }
+        assertEquals(before, after);
+
+        // The weights are a SeqSpark model directory inside the stage's folder: readable by seqspark itself.
+        Path stage = stageDir(Path.of(dir), scorer.uid());
+        Model inside = ModelDir.read(stage.resolve("model"));
+        assertArrayEquals(model.weights(), inside.weights());
+        try (var files = Files.list(stage.resolve("model"))) {
+            assertEquals(List.of("config.json", "vocab.json", "weights.safetensors"),
+                    files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList());
+        }
+    }
+
+    static Path stageDir(Path pipelineDir, String uid) throws IOException {
+        try (var s = Files.list(pipelineDir.resolve("stages"))) {
+            return s.filter(p -> p.getFileName().toString().endsWith("_" + uid)).findFirst().orElseThrow();
+        }
+    }
+
+    @Test
+    void aSavedScorerRoundTripsAndOverwriteReplacesIt() throws IOException {
+        LanguageModelScorer s = new LanguageModelScorer(model).setTextCol("body").setTokensCol("n");
+        String dir = tmp.resolve("stage").toString();
+        s.save(dir);
+        LanguageModelScorer back = LanguageModelScorer.load(dir);
+        assertEquals(s.uid(), back.uid());
+        assertEquals("n", back.getTokensCol());
+        assertEquals(scores(s.transform(renamed()), s), scores(back.transform(renamed()), back));
+
+        float[] halved = model.weights().clone();
+        for (int i = 0; i < halved.length; i++) {
+            halved[i] *= 0.5f;
+        }
+        LanguageModelScorer other = new LanguageModelScorer(new Model(model.config(), model.vocab(), halved));
+        IOException exists = assertThrows(IOException.class, () -> other.save(dir));
+        assertTrue(exists.getMessage().contains("already exists"), exists.getMessage());
+        assertArrayEquals(model.weights(), LanguageModelScorer.load(dir).model().weights(), "a refused save changes nothing");
+        other.write().overwrite().save(dir);
+        LanguageModelScorer replaced = LanguageModelScorer.read().load(dir);
+        assertEquals(other.uid(), replaced.uid());
+        assertArrayEquals(halved, replaced.model().weights());
+        assertEquals("text", replaced.getTextCol());
+    }
+
+    @Test
+    void loadAlsoReadsABareModelDirectory() throws IOException {
+        Path bare = tmp.resolve("bare");
+        ModelDir.write(bare, model, List.of(), false);
+        LanguageModelScorer s = LanguageModelScorer.load(bare.toString());
+        assertArrayEquals(model.weights(), s.model().weights());
+        assertEquals("text", s.getTextCol());
+        LanguageModelScorer copied = s.copy(ParamMap.empty());      // the issue: this threw NoSuchMethodException
+        assertEquals(scores(s.transform(docs.withColumnRenamed("raw", "text")), s),
+                scores(copied.transform(docs.withColumnRenamed("raw", "text")), copied));
+        LanguageModelScorer viaUri = LanguageModelScorer.load(bare.toUri().toString());
+        assertArrayEquals(model.weights(), viaUri.model().weights(), "a file: URI, as on any Hadoop file system");
+
+        ModelFormatException none = assertThrows(ModelFormatException.class,
+                () -> LanguageModelScorer.load(tmp.resolve("nowhere").toString()));
+        assertTrue(none.getMessage().endsWith("nowhere: no such model directory"), none.getMessage());
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        ModelFormatException neither = assertThrows(ModelFormatException.class,
+                () -> LanguageModelScorer.load(empty.toString()));
+        assertTrue(neither.getMessage().contains("neither a saved LanguageModelScorer"), neither.getMessage());
+    }
+
+    @Test
     void outputColumnsCanBeRenamedAndClashesAreRefused() {
         LanguageModelScorer s = new LanguageModelScorer(model).setTextCol("body").setTopK(1).setTokensCol("n")
                 .setLogLikelihoodCol("ll").setPerplexityCol("ppl").setBitsPerTokenCol("bpt").setTopKCol("next");
@@ -261,5 +359,79 @@ class LanguageModelScorerTest {
         assertTrue(metrics[2] > 2 * Math.max(metrics[0], metrics[1]), "all capitals is not text this model knows: "
                 + Arrays.toString(metrics));
         assertEquals(scorer.uid(), chosen.stages()[1].uid(), "the best model holds a copy of the scorer");
+    }
+
+    /** A pipeline saved afresh under {@code name}; returns its scorer stage's model directory (Hadoop path). */
+    static org.apache.hadoop.fs.Path savedModelDir(String name) throws IOException {
+        LanguageModelScorer scorer = new LanguageModelScorer(model).setTextCol("body");
+        Path dir = tmp.resolve(name);
+        pipeline(scorer).fit(docs).write().save(dir.toString());
+        return fs().makeQualified(new org.apache.hadoop.fs.Path(stageDir(dir, scorer.uid()).resolve("model").toString()));
+    }
+
+    static FileSystem fs() throws IOException {
+        return FileSystem.getLocal(spark.sessionState().newHadoopConf());
+    }
+
+    /** Replaces a file through Hadoop (its checksum kept consistent), as a careless or hostile writer would. */
+    static void overwrite(org.apache.hadoop.fs.Path f, byte[] content) throws IOException {
+        try (OutputStream os = fs().create(f, true)) {
+            os.write(content);
+        }
+    }
+
+    static byte[] bytes(org.apache.hadoop.fs.Path f) throws IOException {
+        return Files.readAllBytes(Path.of(f.toUri()));
+    }
+
+    /** PipelineModel.load of the pipeline holding {@code modelDir} fails with one line naming {@code file}. */
+    static void failsToLoad(org.apache.hadoop.fs.Path modelDir, String file, String fragment) {
+        String pipelineDir = modelDir.getParent().getParent().getParent().toString();
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> PipelineModel.load(pipelineDir));
+        String m = e.getMessage();
+        assertFalse(m.contains("\n"), "one line: " + m);
+        assertTrue(m.startsWith(new org.apache.hadoop.fs.Path(modelDir, file) + ":"), "names the real file: " + m);
+        assertTrue(m.contains(fragment), "'" + m + "' should mention '" + fragment + "'");
+        assertFalse(m.contains("seqspark-model-"), "no temporary path: " + m);
+        for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+            assertFalse(String.valueOf(c.getMessage()).contains("seqspark-model-"), "no temporary path in the cause: " + c);
+        }
+    }
+
+    @Test
+    void aTamperedModelDirectoryFailsToLoadWithAOneLineError() throws IOException {
+        org.apache.hadoop.fs.Path m = savedModelDir("t-weights");
+        byte[] w = bytes(new org.apache.hadoop.fs.Path(m, "weights.safetensors"));
+        overwrite(new org.apache.hadoop.fs.Path(m, "weights.safetensors"), Arrays.copyOf(w, w.length / 2));
+        failsToLoad(m, "weights.safetensors", "truncated file");
+
+        m = savedModelDir("t-vocab");
+        String vocab = new String(bytes(new org.apache.hadoop.fs.Path(m, "vocab.json")), StandardCharsets.UTF_8);
+        overwrite(new org.apache.hadoop.fs.Path(m, "vocab.json"), vocab.replace(",\"6\"]", "]").getBytes(StandardCharsets.UTF_8));
+        failsToLoad(m, "vocab.json", "has 69 tokens, but config.json says vocab_size 70");
+
+        m = savedModelDir("t-config");
+        String config = new String(bytes(new org.apache.hadoop.fs.Path(m, "config.json")), StandardCharsets.UTF_8);
+        overwrite(new org.apache.hadoop.fs.Path(m, "config.json"),
+                config.replace("\"hidden_size\" : 32", "\"hidden_size\" : 16").getBytes(StandardCharsets.UTF_8));
+        failsToLoad(m, "weights.safetensors", "but the config implies");
+
+        m = savedModelDir("t-missing");
+        fs().delete(new org.apache.hadoop.fs.Path(m, "vocab.json"), false);
+        failsToLoad(m, "vocab.json", "missing");
+
+        // A hostile header, written with plain java.nio rather than Hadoop: refused before anything is allocated.
+        m = savedModelDir("t-header");
+        Path weights = Path.of(new org.apache.hadoop.fs.Path(m, "weights.safetensors").toUri());
+        byte[] forged = Files.readAllBytes(weights);
+        java.nio.ByteBuffer.wrap(forged).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, 1L << 40);
+        Files.write(weights, forged);
+        failsToLoad(m, "weights.safetensors", "does not fit");
+
+        m = savedModelDir("t-nomodel");
+        fs().delete(m, true);
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> PipelineModel.load(tmp.resolve("t-nomodel").toString()));
+        assertEquals(m + ": no such model directory", e.getMessage());
     }
 }
