@@ -2,12 +2,19 @@ package dev.seqspark.spark;
 
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.io.ModelFormatException;
 import dev.seqspark.score.Scorer;
-import java.nio.file.Path;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.Set;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -16,61 +23,159 @@ import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWriter;
 import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.ml.util.ReadWriteUtils;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A Spark ML {@link Transformer} that scores a text column with a SeqSpark language model, for use inside any
- * Spark job. It appends {@code tokens} (predicted tokens: the record's token count minus 1, at least 0),
- * {@code log_likelihood} (Σ ln p of tokens 2..n given the ones before, the state starting from zeros at the
- * record's first token), {@code perplexity} and {@code bits_per_token} (null when no token is predicted) and,
- * with {@code topK} &gt; 0, {@code top_k}: the k most likely next tokens after the record's last one.
+ * A Spark ML {@link Transformer} that scores a text column with a SeqSpark language model: for each record,
+ * its tokens by the model's tokenizer, the recurrent state starting from zeros at the record's first token,
+ * {@code log_likelihood} = Σ ln p(token<sub>t</sub> | tokens<sub>1..t−1</sub>) over t = 2..n, and from it
+ * perplexity and bits per token; optionally the k most likely tokens after the record's last one.
  *
  * <pre>{@code
  * LanguageModelScorer scorer = LanguageModelScorer.load("models/char-gru").setTextCol("body").setTopK(3);
  * Dataset<Row> scored = scorer.transform(spark.read().parquet("reviews.parquet"));
  * }</pre>
- * The model is broadcast once; executors stream their partitions in blocks of records grouped by length
- * (see {@link Scorer}); nothing is collected on the driver.
+ *
+ * <h2>Parameters</h2>
+ * <ul>
+ * <li>{@code textCol} – the input column to score, of type string. Default: {@code "text"}.
+ * <li>{@code topK} – how many next-token predictions to emit after each record; 0 emits no {@code topKCol}
+ *     column at all. At most the vocabulary size is emitted. Default: {@code 0}.
+ * <li>{@code batchSize} – records run through the model together (rows of one batch); only speed and
+ *     memory depend on it, not the scores. Must be &gt; 0. Default: {@code 128}.
+ * <li>{@code tokensCol} – output column: the number of predicted tokens. Default: {@code "tokens"}.
+ * <li>{@code logLikelihoodCol} – output column: the log-likelihood. Default: {@code "log_likelihood"}.
+ * <li>{@code perplexityCol} – output column: the perplexity. Default: {@code "perplexity"}.
+ * <li>{@code bitsPerTokenCol} – output column: bits per token. Default: {@code "bits_per_token"}.
+ * <li>{@code topKCol} – output column: the next-token predictions (only when {@code topK} &gt; 0).
+ *     Default: {@code "top_k"}.
+ * </ul>
+ * Column names must be non-empty and the output names distinct from each other and from the input's columns.
+ *
+ * <h2>Input</h2>
+ * Any Dataset with a string column {@code textCol}; a null text is scored as an empty record. Every input
+ * column is passed through unchanged, in order.
+ *
+ * <h2>Output</h2>
+ * The input columns, then, with n = the record's token count:
+ * <table>
+ * <caption>Output columns (names by default)</caption>
+ * <tr><th>column</th><th>type</th><th>value</th></tr>
+ * <tr><td>{@code tokens}</td><td>bigint, not null</td><td>max(n − 1, 0): tokens predicted from the ones before them</td></tr>
+ * <tr><td>{@code log_likelihood}</td><td>double, not null</td><td>Σ ln p over those tokens, natural log, ≤ 0;
+ *     0 when {@code tokens} = 0</td></tr>
+ * <tr><td>{@code perplexity}</td><td>double, nullable</td><td>exp(−log_likelihood / tokens); null when
+ *     {@code tokens} = 0</td></tr>
+ * <tr><td>{@code bits_per_token}</td><td>double, nullable</td><td>−log_likelihood / tokens / ln 2; null when
+ *     {@code tokens} = 0</td></tr>
+ * <tr><td>{@code top_k}</td><td>array&lt;struct&lt;token: string, probability: double&gt;&gt;, nullable</td>
+ *     <td>only when {@code topK} &gt; 0: the min(topK, vocabulary size) most likely tokens after the record's
+ *     last one, most likely first; null for an empty record</td></tr>
+ * </table>
+ *
+ * <h2>Persistence</h2>
+ * {@link MLWritable}, and {@link #read()} / {@link #load(String)} as Spark's own models: {@code save(path)}
+ * writes Spark's params metadata to {@code path/metadata} and the model as a SeqSpark model directory
+ * (config.json, vocab.json, weights.safetensors) to {@code path/model}, on any Hadoop file system, so a
+ * {@code PipelineModel} holding a scorer saves and loads with {@code PipelineModel.save/load}.
+ * {@link #load(String)} also accepts a bare SeqSpark model directory (as {@code seqspark train} writes it).
+ * Paths are Hadoop paths, resolved as Spark resolves them: without a scheme, against {@code fs.defaultFS}
+ * (the local file system unless the cluster sets HDFS; then a driver-local directory needs {@code file:}).
+ *
+ * <p>The model is broadcast once per {@code transform}; executors stream their partitions in blocks of
+ * records grouped by length (see {@link Scorer}); nothing is collected on the driver.
  */
-public final class LanguageModelScorer extends Transformer {
+public final class LanguageModelScorer extends Transformer implements MLWritable {
     private static final long serialVersionUID = 1L;
     /** Records (or characters, whichever comes first) read into one block before scoring it. */
     static final int BLOCK_RECORDS = 1024;
     static final long BLOCK_CHARS = 4L << 20;
+    /** Where {@link #save} puts the model directory, inside the stage's path. */
+    static final String MODEL_SUBDIR = "model";
 
     private final String uid;
     private final Model model;
     private final Param<String> textCol;
     private final IntParam topK;
     private final IntParam batchSize;
+    private final Param<String> tokensCol;
+    private final Param<String> logLikelihoodCol;
+    private final Param<String> perplexityCol;
+    private final Param<String> bitsPerTokenCol;
+    private final Param<String> topKCol;
 
+    /** A scorer of {@code model} with the given uid (as Spark's readers and {@link #copy} need). */
     public LanguageModelScorer(String uid, Model model) {
+        if (model == null) {
+            throw new IllegalArgumentException("model is null");
+        }
         this.uid = uid;
         this.model = model;
-        this.textCol = new Param<>(this, "textCol", "the input column of text to score");
-        this.topK = new IntParam(this, "topK", "next-token predictions after each record (0 = none)",
+        this.textCol = column("textCol", "the input column of text (string) to score; null scores as an empty record");
+        this.topK = new IntParam(this, "topK", "next-token predictions after each record (>= 0; 0 = no topKCol column)",
                 ParamValidators.gtEq(0));
-        this.batchSize = new IntParam(this, "batchSize", "records scored together (rows of one batch)",
-                ParamValidators.gt(0));
+        this.batchSize = new IntParam(this, "batchSize", "records scored together, rows of one batch (> 0); "
+                + "affects speed and memory only", ParamValidators.gt(0));
+        this.tokensCol = column("tokensCol", "output column (bigint): tokens predicted, the record's token count - 1, at least 0");
+        this.logLikelihoodCol = column("logLikelihoodCol",
+                "output column (double): sum of ln p of tokens 2..n given the ones before them");
+        this.perplexityCol = column("perplexityCol", "output column (double): exp(-log_likelihood / tokens), null when tokens = 0");
+        this.bitsPerTokenCol = column("bitsPerTokenCol",
+                "output column (double): -log_likelihood / tokens / ln 2, null when tokens = 0");
+        this.topKCol = column("topKCol", "output column (array<struct<token: string, probability: double>>), "
+                + "only when topK > 0: the most likely next tokens after the record, most likely first");
         setDefault(textCol, "text");
         setDefault(topK, 0);
         setDefault(batchSize, 128);
+        setDefault(tokensCol, "tokens");
+        setDefault(logLikelihoodCol, "log_likelihood");
+        setDefault(perplexityCol, "perplexity");
+        setDefault(bitsPerTokenCol, "bits_per_token");
+        setDefault(topKCol, "top_k");
     }
 
     public LanguageModelScorer(Model model) {
         this(Identifiable$.MODULE$.randomUID("lmScorer"), model);
     }
 
-    /** A scorer for the model directory at {@code dir} (read and checked on the driver). */
-    public static LanguageModelScorer load(String dir) {
-        return new LanguageModelScorer(ModelDir.read(Path.of(dir)));
+    private Param<String> column(String name, String doc) {
+        // Serializable, as the Param that holds it is.
+        scala.Function1<String, Object> nonEmpty = (scala.Function1<String, Object> & java.io.Serializable)
+                s -> s != null && !s.isEmpty();
+        return new Param<>(this, name, doc, nonEmpty);
+    }
+
+    /**
+     * A scorer from {@code path}, any Hadoop file system path: either what {@link #save} wrote (it has
+     * {@code metadata}; uid and params are restored) or a bare SeqSpark model directory (it has
+     * {@code config.json}; default params, a new uid). The model is read and checked on the driver.
+     */
+    public static LanguageModelScorer load(String path) {
+        return read().load(path);
+    }
+
+    /** Spark's reader of a saved scorer (what {@code PipelineModel.load} calls for this stage). */
+    public static MLReader<LanguageModelScorer> read() {
+        return new Reader();
+    }
+
+    @Override
+    public MLWriter write() {
+        return new Writer(this);
     }
 
     public Param<String> textCol() {
@@ -83,6 +188,58 @@ public final class LanguageModelScorer extends Transformer {
 
     public IntParam batchSize() {
         return batchSize;
+    }
+
+    public Param<String> tokensCol() {
+        return tokensCol;
+    }
+
+    public Param<String> logLikelihoodCol() {
+        return logLikelihoodCol;
+    }
+
+    public Param<String> perplexityCol() {
+        return perplexityCol;
+    }
+
+    public Param<String> bitsPerTokenCol() {
+        return bitsPerTokenCol;
+    }
+
+    public Param<String> topKCol() {
+        return topKCol;
+    }
+
+    public String getTextCol() {
+        return getOrDefault(textCol);
+    }
+
+    public int getTopK() {
+        return (Integer) getOrDefault(topK);
+    }
+
+    public int getBatchSize() {
+        return (Integer) getOrDefault(batchSize);
+    }
+
+    public String getTokensCol() {
+        return getOrDefault(tokensCol);
+    }
+
+    public String getLogLikelihoodCol() {
+        return getOrDefault(logLikelihoodCol);
+    }
+
+    public String getPerplexityCol() {
+        return getOrDefault(perplexityCol);
+    }
+
+    public String getBitsPerTokenCol() {
+        return getOrDefault(bitsPerTokenCol);
+    }
+
+    public String getTopKCol() {
+        return getOrDefault(topKCol);
     }
 
     public LanguageModelScorer setTextCol(String value) {
@@ -100,6 +257,31 @@ public final class LanguageModelScorer extends Transformer {
         return this;
     }
 
+    public LanguageModelScorer setTokensCol(String value) {
+        set(tokensCol, value);
+        return this;
+    }
+
+    public LanguageModelScorer setLogLikelihoodCol(String value) {
+        set(logLikelihoodCol, value);
+        return this;
+    }
+
+    public LanguageModelScorer setPerplexityCol(String value) {
+        set(perplexityCol, value);
+        return this;
+    }
+
+    public LanguageModelScorer setBitsPerTokenCol(String value) {
+        set(bitsPerTokenCol, value);
+        return this;
+    }
+
+    public LanguageModelScorer setTopKCol(String value) {
+        set(topKCol, value);
+        return this;
+    }
+
     public Model model() {
         return model;
     }
@@ -111,36 +293,41 @@ public final class LanguageModelScorer extends Transformer {
 
     @Override
     public StructType transformSchema(StructType schema) {
-        String col = getOrDefault(textCol);
-        if (!java.util.Arrays.asList(schema.fieldNames()).contains(col)) {
-            throw new IllegalArgumentException("input has no column '" + col + "'; columns: "
-                    + String.join(", ", schema.fieldNames()));
+        String col = getTextCol();
+        List<String> in = Arrays.asList(schema.fieldNames());
+        if (!in.contains(col)) {
+            throw new IllegalArgumentException("input has no column '" + col + "'; columns: " + String.join(", ", in));
         }
         if (!schema.apply(col).dataType().equals(DataTypes.StringType)) {
             throw new IllegalArgumentException("column '" + col + "' is " + schema.apply(col).dataType().simpleString()
                     + ", not a string");
         }
         StructType out = schema;
-        for (StructField f : outputFields((Integer) getOrDefault(topK))) {
-            if (java.util.Arrays.asList(schema.fieldNames()).contains(f.name())) {
+        Set<String> names = new HashSet<>();
+        for (StructField f : outputFields()) {
+            if (in.contains(f.name())) {
                 throw new IllegalArgumentException("input already has a column '" + f.name() + "'");
+            }
+            if (!names.add(f.name())) {
+                throw new IllegalArgumentException("two output columns are both named '" + f.name() + "'");
             }
             out = out.add(f);
         }
         return out;
     }
 
-    static List<StructField> outputFields(int k) {
+    /** The columns this scorer appends, in order, under their current names. */
+    List<StructField> outputFields() {
         List<StructField> f = new ArrayList<>(List.of(
-                DataTypes.createStructField("tokens", DataTypes.LongType, false),
-                DataTypes.createStructField("log_likelihood", DataTypes.DoubleType, false),
-                DataTypes.createStructField("perplexity", DataTypes.DoubleType, true),
-                DataTypes.createStructField("bits_per_token", DataTypes.DoubleType, true)));
-        if (k > 0) {
+                DataTypes.createStructField(getTokensCol(), DataTypes.LongType, false),
+                DataTypes.createStructField(getLogLikelihoodCol(), DataTypes.DoubleType, false),
+                DataTypes.createStructField(getPerplexityCol(), DataTypes.DoubleType, true),
+                DataTypes.createStructField(getBitsPerTokenCol(), DataTypes.DoubleType, true)));
+        if (getTopK() > 0) {
             StructType pred = new StructType()
                     .add("token", DataTypes.StringType, false)
                     .add("probability", DataTypes.DoubleType, false);
-            f.add(DataTypes.createStructField("top_k", DataTypes.createArrayType(pred, false), true));
+            f.add(DataTypes.createStructField(getTopKCol(), DataTypes.createArrayType(pred, false), true));
         }
         return f;
     }
@@ -148,17 +335,78 @@ public final class LanguageModelScorer extends Transformer {
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema());
-        int textIdx = dataset.schema().fieldIndex(getOrDefault(textCol));
-        int k = (Integer) getOrDefault(topK);
-        int rows = (Integer) getOrDefault(batchSize);
+        int textIdx = dataset.schema().fieldIndex(getTextCol());
+        int k = getTopK();
+        int rows = getBatchSize();
         Broadcast<Model> b = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(model);
         MapPartitionsFunction<Row, Row> f = it -> new Scored(it, new Scorer(b.value(), rows, 256, k), textIdx);
         return dataset.toDF().mapPartitions(f, Encoders.row(out));
     }
 
+    /** A new scorer with the same uid and model (shared, it is immutable), this one's params, then {@code extra}. */
     @Override
-    public Transformer copy(ParamMap extra) {
-        return defaultCopy(extra);
+    public LanguageModelScorer copy(ParamMap extra) {
+        return copyValues(new LanguageModelScorer(uid, model), extra);
+    }
+
+    /**
+     * The Hadoop file system of {@code p}; the local one while Spark saves or loads "to local"
+     * ({@code MLWriter.saveToLocal}), as Spark's own metadata then goes there too.
+     */
+    static FileSystem fileSystem(Path p, SparkSession spark) throws IOException {
+        var conf = spark.sessionState().newHadoopConf();
+        boolean local = Boolean.TRUE.equals(ReadWriteUtils.localSavingModeState().get());
+        return local ? FileSystem.getLocal(conf) : p.getFileSystem(conf);
+    }
+
+    /** Writes Spark's params metadata (as DefaultParamsWriter does) and the model under {@code path/model}. */
+    private static final class Writer extends MLWriter {
+        private final LanguageModelScorer instance;
+
+        Writer(LanguageModelScorer instance) {
+            this.instance = instance;
+        }
+
+        @Override
+        public void saveImpl(String path) {
+            // MLWriter.save has already refused or cleared an existing path, as overwrite() asked.
+            try {
+                Path stage = new Path(path);
+                FileSystem fs = fileSystem(stage, sparkSession());
+                HadoopModelDir.write(fs, fs.makeQualified(new Path(stage, MODEL_SUBDIR)), instance.model);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot save the model of " + instance.uid + " to " + path + ": "
+                        + e.getMessage(), e);
+            }
+            // Last: a stage directory with metadata is a complete one.
+            DefaultParamsWriter.saveMetadata(instance, path, sparkSession());
+        }
+    }
+
+    private static final class Reader extends MLReader<LanguageModelScorer> {
+        @Override
+        public LanguageModelScorer load(String path) {
+            SparkSession spark = sparkSession();
+            try {
+                Path p = new Path(path);
+                FileSystem fs = fileSystem(p, spark);
+                p = fs.makeQualified(p);
+                if (fs.exists(new Path(p, "metadata"))) {
+                    var meta = DefaultParamsReader.loadMetadata(path, spark, LanguageModelScorer.class.getName());
+                    Model m = HadoopModelDir.read(fs, new Path(p, MODEL_SUBDIR));
+                    LanguageModelScorer s = new LanguageModelScorer(meta.uid(), m);
+                    meta.getAndSetParams(s, scala.Option.empty());
+                    return s;
+                }
+                if (!HadoopModelDir.isDirectory(fs, p) || fs.exists(new Path(p, ModelDir.CONFIG))) {
+                    return new LanguageModelScorer(HadoopModelDir.read(fs, p));
+                }
+                throw new ModelFormatException(p + ": neither a saved LanguageModelScorer (no metadata) nor a "
+                        + "SeqSpark model directory (no " + ModelDir.CONFIG + ")");
+            } catch (IOException e) {
+                throw new UncheckedIOException(path + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     /** A partition's rows with their scores appended, a block of records at a time. */
