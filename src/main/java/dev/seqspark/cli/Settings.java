@@ -99,7 +99,15 @@ public final class Settings {
         key("dist.workers", "0", "integer >= 0", "W, shards trained in parallel; 0 = Spark's default parallelism",
                 v -> isInt(v, 0));
         key("dist.sync_every", "0", "integer >= 0",
-                "average the workers' weights every K batches; 0 = once per epoch", v -> isInt(v, 0));
+                "combine the workers' models every K batches (a block); 0 = once per epoch", v -> isInt(v, 0));
+        key("dist.outer", "bmuf", "bmuf | average",
+                "how the driver combines the workers' models: block momentum with Nesterov (BMUF, Chen and Huo 2016), "
+                        + "or plain batch-weighted averaging", v -> v.equals("bmuf") || v.equals("average"));
+        key("dist.block_momentum", "auto", "auto | [0, 1)",
+                "BMUF's block momentum η; auto = 1 - 1/W (0 for one worker: plain averaging)",
+                v -> v.equals("auto") || isNumber(v, 0, 1));
+        key("dist.block_lr", "1.0", "number > 0", "BMUF's block learning rate ζ",
+                v -> isNumber(v, Double.MIN_VALUE, Double.POSITIVE_INFINITY));
         key("generate.prefix", "tom", "text", "the prefix of the sample printed after training", v -> true);
         key("generate.length", "100", "integer >= 0", "tokens to generate after the prefix", v -> isInt(v, 0));
     }

@@ -21,6 +21,7 @@ import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
 import dev.seqspark.train.Generator;
 import dev.seqspark.train.ModelState;
+import dev.seqspark.train.OuterUpdate;
 import dev.seqspark.train.ShardTrainer;
 import dev.seqspark.train.TrainConfig;
 import dev.seqspark.train.TrainingLoop;
@@ -114,7 +115,8 @@ public final class TrainCommand implements Callable<Integer> {
             List<JsonNode> metrics = new ArrayList<>();
             if (checkpoint != null) {
                 firstEpoch = checkpoint.epochsDone();
-                start = new ModelState(base.weights(), checkpoint.optimizerState(), checkpoint.optimizerSteps());
+                start = new ModelState(base.weights(), checkpoint.optimizerState(), checkpoint.optimizerSteps(),
+                        checkpoint.blockMomentum());
                 metrics.addAll(ModelDir.readMetrics(output));
             } else if (base != null) {
                 start = new ModelState(base.weights(),
@@ -124,17 +126,20 @@ public final class TrainCommand implements Callable<Integer> {
             }
             System.err.printf("train: corpus %s: %,d tokens (%,d training, %,d validation), vocabulary %d, read and sharded in %.1f s%n",
                     path, corpus.tokens, corpus.trainTokens, corpus.validTokens, vocab.size(), (System.nanoTime() - t0) / 1e9);
+            int syncEvery = settings.getInt("dist.sync_every");
+            OuterUpdate outer = outerUpdate(settings, workers);
             System.err.printf("train: %s, %d layer(s), hidden %d, %s input, %,d parameters; %d workers on %s; "
-                            + "batch %d x %d steps, %s, lr %s, clip %s; BLAS %s%n",
+                            + "batch %d x %d steps, %s, lr %s, clip %s; %s %s; BLAS %s%n",
                     spec.cell().id, spec.numLayers(), spec.hiddenSize(),
                     spec.embeddingDim() > 0 ? "embedding " + spec.embeddingDim() : "one-hot", start.weights().length,
-                    workers, jsc.master(), tc.batchSize(), tc.numSteps(), tc.optimizer(), tc.lr(), tc.clip(), Blas.describe());
+                    workers, jsc.master(), tc.batchSize(), tc.numSteps(), tc.optimizer(), tc.lr(), tc.clip(), outer,
+                    syncEvery > 0 ? "every " + syncEvery + " batches" : "once per epoch", Blas.describe());
             if (firstEpoch >= epochs) {
                 System.err.printf("train: %s already holds %d epochs (train.epochs = %d): nothing to do%n", output, firstEpoch, epochs);
             }
             Map<String, String> all = settings.all();
             all.put("dist.workers", String.valueOf(workers));   // resolved: a resume elsewhere keeps W
-            int syncEvery = settings.getInt("dist.sync_every");
+
             int first = firstEpoch;
             TrainingLoop.Listener listener = new TrainingLoop.Listener() {
                 final long started = System.nanoTime();
@@ -162,7 +167,8 @@ public final class TrainCommand implements Callable<Integer> {
                     metrics.add(line);
                     try {
                         Checkpoint.write(output, new Model(modelConfig, vocab, state.weights()), metrics,
-                                new Checkpoint.State(m.epoch(), state.optimizerSteps(), state.optimizerState(), all));
+                                new Checkpoint.State(m.epoch(), state.optimizerSteps(), state.optimizerState(),
+                                        state.blockMomentum(), all));
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot write the checkpoint to " + output + ": " + e.getMessage(), e);
                     }
@@ -177,7 +183,7 @@ public final class TrainCommand implements Callable<Integer> {
             };
             ModelState last;
             try (SparkWorkers sw = new SparkWorkers(jsc, corpus, spec, tc)) {
-                last = new TrainingLoop(sw, syncEvery, listener).run(start, firstEpoch, epochs);
+                last = new TrainingLoop(sw, syncEvery, outer, listener).run(start, firstEpoch, epochs);
             } catch (TrainingLoop.DivergedException e) {
                 throw new UserError(e.getMessage());
             }
@@ -210,6 +216,16 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return Settings.of(stored, changes);
+    }
+
+    /** dist.outer, dist.block_momentum (auto: 1 − 1/W) and dist.block_lr. */
+    static OuterUpdate outerUpdate(Settings s, int workers) {
+        if (s.get("dist.outer").equals("average")) {
+            return OuterUpdate.average();
+        }
+        String eta = s.get("dist.block_momentum");
+        return OuterUpdate.bmuf(eta.equals("auto") ? OuterUpdate.defaultMomentum(workers) : Double.parseDouble(eta),
+                s.getDouble("dist.block_lr"));
     }
 
     /** Greedy text from {@code prefix}, as the run's last line. */

@@ -21,10 +21,12 @@ import java.util.TreeMap;
 public final class Checkpoint {
     public static final String FILE = "checkpoint.json";
     public static final String OPTIMIZER = "optimizer.safetensors";
+    public static final String BLOCK_MOMENTUM = "block_momentum.safetensors";
     private static final String FORMAT = "seqspark-checkpoint";
 
-    /** What resuming needs beyond the model. */
-    public record State(int epochsDone, long optimizerSteps, float[] optimizerState, Map<String, String> settings) {}
+    /** What resuming needs beyond the model; {@code blockMomentum} is BMUF's Δ (empty for plain averaging). */
+    public record State(int epochsDone, long optimizerSteps, float[] optimizerState, float[] blockMomentum,
+                        Map<String, String> settings) {}
 
     private Checkpoint() {}
 
@@ -41,6 +43,7 @@ public final class Checkpoint {
             o.put("epochs_done", state.epochsDone());
             o.put("optimizer_steps", state.optimizerSteps());
             o.put("optimizer_state_size", state.optimizerState().length);
+            o.put("block_momentum_size", state.blockMomentum().length);
             o.put("random_state", "derived from train.seed and (epoch, shard, batch); nothing to restore");
             ObjectNode s = o.putObject("settings");
             new TreeMap<>(state.settings()).forEach(s::put);
@@ -49,7 +52,17 @@ public final class Checkpoint {
                 Safetensors.write(tmp.resolve(OPTIMIZER), layout(state.optimizerState().length), state.optimizerState(),
                         Map.of("format", "seqspark-optimizer"));
             }
+            if (state.blockMomentum().length > 0) {
+                Safetensors.write(tmp.resolve(BLOCK_MOMENTUM), momentumLayout(state.blockMomentum().length),
+                        state.blockMomentum(), Map.of("format", "seqspark-block-momentum"));
+            }
         });
+    }
+
+    private static ParamLayout momentumLayout(int n) {
+        ParamLayout l = new ParamLayout();
+        l.add("block_momentum", n);
+        return l;
     }
 
     private static ParamLayout layout(int n) {
@@ -74,6 +87,11 @@ public final class Checkpoint {
             Map.Entry<String, JsonNode> e = it.next();
             settings.put(e.getKey(), e.getValue().asText());
         }
-        return new State(o.path("epochs_done").asInt(), o.path("optimizer_steps").asLong(), opt, settings);
+        int m = o.path("block_momentum_size").asInt(0);   // absent in checkpoints from before BMUF
+        if (m < 0) {
+            throw new ModelFormatException(f + ": block_momentum_size is negative");
+        }
+        float[] delta = m == 0 ? new float[0] : Safetensors.read(dir.resolve(BLOCK_MOMENTUM), momentumLayout(m));
+        return new State(o.path("epochs_done").asInt(), o.path("optimizer_steps").asLong(), opt, delta, settings);
     }
 }

@@ -2,6 +2,7 @@ package dev.seqspark.spark;
 
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.io.OutputDir;
 import dev.seqspark.io.ModelFormatException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -43,7 +44,7 @@ public final class HadoopModelDir {
                 }
             }
         } finally {
-            ModelDir.deleteRecursively(local);
+            OutputDir.deleteRecursively(local);
         }
     }
 
@@ -82,7 +83,7 @@ public final class HadoopModelDir {
         } finally {
             if (local != null) {
                 try {
-                    ModelDir.deleteRecursively(local);
+                    OutputDir.deleteRecursively(local);
                 } catch (IOException ignored) {
                     // a leftover temporary copy must not hide the result
                 }
