@@ -219,8 +219,8 @@ final class BlasLibrary {
         /**
          * Makes {@code base/openblas-VERSION-HASH/} hold every file of the manifest with the right SHA-256 and
          * returns it. A file already there is hashed and kept when it matches; otherwise the jar's resource is
-         * written to a temporary name in the same folder, checked, and renamed into place atomically, so that
-         * JVMs starting at once (executors on one host) never see a partial file.
+         * written to a temporary name in the same folder, checked, and linked (or renamed) into place atomically,
+         * so that JVMs starting at once (executors on one host) never see a partial file.
          */
         static Path extract(Manifest m, Path base) throws IOException {
             Files.createDirectories(base, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -267,6 +267,18 @@ final class BlasLibrary {
                     throw new IOException(resource + " has SHA-256 " + got + ", " + MANIFEST + " says " + want);
                 }
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("r-xr-x---"));
+                // A hard link puts the whole file in place at once and never replaces one that another JVM
+                // has just put there (and may have loaded already); a bad file found there is replaced.
+                try {
+                    Files.createLink(target, tmp);
+                    return true;
+                } catch (java.nio.file.FileAlreadyExistsException e) {
+                    if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && want.equals(sha256(target))) {
+                        return false;
+                    }
+                } catch (UnsupportedOperationException | IOException e) {
+                    // no hard links on this file system: rename instead
+                }
                 try {
                     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
@@ -376,6 +388,9 @@ final class BlasLibrary {
                     return;
                 }
                 String path = l.substring(slash).trim();
+                if (path.endsWith(" (deleted)")) {   // replaced in the cache by another JVM after we loaded it
+                    path = path.substring(0, path.length() - " (deleted)".length());
+                }
                 String name = path.substring(path.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
                 if (name.contains("blas") && name.contains(".so") && !name.startsWith("libnetlibblasjni")) {
                     found.add(path);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -102,7 +103,10 @@ class BundledBlasTest {
         }
     }
 
-    /** Two JVMs (here: threads) extracting into one empty cache at once both end with whole, verified files. */
+    /**
+     * Two JVMs (here: threads) extracting into one empty cache at once both end with whole, verified files; a
+     * good file is never replaced (another JVM may have loaded it), a bad one is.
+     */
     @Test
     void extractionIsAtomicVerifiedAndRepairsTheCache(@TempDir Path cache) throws Exception {
         BlasLibrary.Manifest m = BlasLibrary.Manifest.read();
@@ -124,8 +128,11 @@ class BundledBlasTest {
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
         }
         for (String f : m.files()) {
-            assertEquals(m.sha256(f), BlasLibrary.Bundled.sha256(dir.resolve(f)));
+            Path p = dir.resolve(f);
+            Object inode = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+            assertEquals(m.sha256(f), BlasLibrary.Bundled.sha256(p));
             assertFalse(BlasLibrary.Bundled.ensure(m, dir, f), f + " is kept when its hash matches");
+            assertEquals(inode, Files.readAttributes(p, BasicFileAttributes.class).fileKey(), f + " not replaced");
         }
         // A truncated or altered file (a crash mid-copy by a version without the rename, a disk error) is
         // replaced by the jar's.
