@@ -82,8 +82,8 @@ public final class Blas {
                 return m;
             }
         }
-        // dlopen found it through a symlink (libopenblas.so.0 -> .../openblas-pthread/libopenblas.so.0): the
-        // mapped file has the resolved name; take the one that is not some other BLAS we know about.
+        // dlopen found it through symlinks (Debian: libopenblas.so.0 -> .../openblas-pthread/libopenblasp-r0.3.21.so),
+        // so the mapped file has another name: when only one BLAS is mapped, that is it.
         return mapped.size() == 1 ? mapped.get(0) : asked;
     }
 
@@ -95,7 +95,7 @@ public final class Blas {
     /**
      * One line saying which BLAS runs and where it came from, e.g.
      * {@code native (JNIBLAS, bundled OpenBLAS 0.3.31 from org.bytedeco:openblas, OPENBLAS_NUM_THREADS=1, 1 thread)},
-     * {@code native (JNIBLAS, system /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0, OPENBLAS_NUM_THREADS=1)},
+     * {@code native (JNIBLAS, system /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so, OPENBLAS_NUM_THREADS=1)},
      * {@code native (JNIBLAS, user-named /opt/lib/libblis.so, OPENBLAS_NUM_THREADS=1)} or
      * {@code java (Java11BLAS; seqspark.blas=java)}.
      */

@@ -101,7 +101,7 @@ final class BlasLibrary {
                     Loaded l = Bundled.load();
                     System.setProperty(NATIVE_LIB_PATH, l.library().toString());
                     return new Choice(Source.BUNDLED, l.library().toString(), "", l.threads());
-                } catch (IOException | UncheckedIOException | LinkageError | SecurityException e) {
+                } catch (Exception | LinkageError e) {   // whatever goes wrong, the next choice
                     String why = "bundled OpenBLAS not loaded: " + oneLine(e);
                     if (key.equals("bundled")) {
                         System.setProperty(NATIVE_LIB_PATH, NO_LIBRARY);
