@@ -31,8 +31,8 @@ class BundledBlasTest {
 
     @Test
     void bundledOpenBlasIsLoadedByDefault() throws Exception {
-        assumeTrue(System.getProperty(BlasLibrary.SETTING) == null && System.getenv(BlasLibrary.SETTING_ENV) == null
-                && System.getProperty(BlasLibrary.NATIVE_LIB) == null && System.getProperty(BlasLibrary.NATIVE_LIB_PATH) == null,
+        // (netlib's own properties are set by Blas itself once any test has multiplied: not checked here.)
+        assumeTrue(System.getProperty(BlasLibrary.SETTING) == null && System.getenv(BlasLibrary.SETTING_ENV) == null,
                 "the BLAS is chosen by the default order only");
         String described = Blas.describe();
         assertTrue(Blas.isNative(), described);
