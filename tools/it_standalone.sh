@@ -44,6 +44,17 @@ assert len(json.load(open(d + "/vocab.json"))["tokens"]) == c["vocab_size"]
 print("it: metrics", [(x["epoch"], round(x["valid_perplexity"], 3)) for x in m], file=sys.stderr)
 PY
 
+# Every executor loaded the OpenBLAS bundled in the application jar (start-cluster leaves it out of the
+# cluster's own jars), whatever the machine has installed.
+if [ "$(uname -m)" = x86_64 ]; then
+  logs=$(ls "$SEQSPARK_CLUSTER_DIR"/work*/app-*/*/stderr 2>/dev/null || true)
+  [ -n "$logs" ] || fail "no executor logs under $SEQSPARK_CLUSTER_DIR/work*/app-*/"
+  for f in $logs; do
+    grep -q "BLAS native (JNIBLAS, bundled OpenBLAS" "$f" || { grep "BLAS" "$f" >&2 || true; fail "executor $f did not load the bundled OpenBLAS"; }
+  done
+  echo "it: $(echo "$logs" | wc -l) executors: $(grep -h -o "BLAS native (JNIBLAS, bundled[^)]*)" $logs | sort -u)" >&2
+fi
+
 cleanup
 trap - EXIT
 sleep 1

@@ -69,6 +69,12 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("embedding", embedding);
         json.put("threads", 1);
         json.put("blas", Blas.shortName());
+        json.put("blas_library", Blas.library());
+        if (Blas.threads() > 0) {
+            json.put("blas_threads", Blas.threads());
+        } else {
+            json.putNull("blas_threads");
+        }
         json.put("tokens", r.tokens());
         json.put("seconds", round(r.seconds(), 3));
         json.put("tokens_per_second", round(r.tokensPerSecond(), 1));

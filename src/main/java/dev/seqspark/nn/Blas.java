@@ -2,24 +2,32 @@ package dev.seqspark.nn;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.util.List;
 
 /**
  * Row-major single-precision matrix multiply on {@code float[]}, through netlib's BLAS
  * ({@code dev.ludovic.netlib}, the BLAS that breeze and Spark ML multiply through).
  *
- * <p>netlib picks native BLAS first (JNI, {@code dlopen}), then pure-Java VectorBLAS or Java11BLAS.
- * Unless the user names a library, we ask for OpenBLAS by its own name ({@code libopenblas.so.0}) so that
- * a reference {@code libblas.so.3} that happens to win Debian's alternatives is never picked by accident.
- * OpenBLAS must run one thread per task ({@code OPENBLAS_NUM_THREADS=1}): Spark's tasks are the parallelism,
- * and OpenBLAS threads spin against each other on a busy machine.
+ * <p>netlib picks native BLAS first (its JNI shim {@code dlopen}s one library, named once per JVM by a system
+ * property), then pure-Java VectorBLAS or Java11BLAS. This class's initialiser, which runs in every JVM that
+ * multiplies (driver and executors), first decides which library that is ({@link BlasLibrary}): one the user
+ * names, else the OpenBLAS bundled in SeqSpark's jar (extracted once into a per-user cache), else the system's
+ * {@code libopenblas.so.0}, else pure Java. {@link #describe()} says which runs and where it came from.
+ * OpenBLAS must run one thread per task ({@code OPENBLAS_NUM_THREADS=1}, set by SeqSpark's launchers and
+ * sessions): Spark's tasks are the parallelism, and OpenBLAS threads spin against each other on a busy machine.
  */
 public final class Blas {
-    private static final String NATIVE_LIB = "dev.ludovic.netlib.blas.nativeLib";
-    private static final String NATIVE_LIB_PATH = "dev.ludovic.netlib.blas.nativeLibPath";
     // netlib logs (java.util.logging) a warning for every implementation it skips; describe() says which
     // one runs instead. Held here because java.util.logging keeps loggers only weakly.
     private static final java.util.logging.Logger NETLIB_LOG = quiet("dev.ludovic.netlib.blas.InstanceBuilder");
+    private static final BlasLibrary.Choice CHOICE = BlasLibrary.choose();
     private static final dev.ludovic.netlib.blas.BLAS BLAS = load();
+
+    static {
+        // Once per JVM, at INFO: executors' logs say which BLAS they run (SeqSpark's own log configuration
+        // shows warnings only; the driver prints describe() in its start-up line).
+        org.slf4j.LoggerFactory.getLogger(Blas.class).info("BLAS {}", describe());
+    }
 
     private Blas() {}
 
@@ -30,9 +38,6 @@ public final class Blas {
     }
 
     private static dev.ludovic.netlib.blas.BLAS load() {
-        if (System.getProperty(NATIVE_LIB) == null && System.getProperty(NATIVE_LIB_PATH) == null) {
-            System.setProperty(NATIVE_LIB, "libopenblas.so.0");
-        }
         // netlib 3.0.x prints "trying to return java 16 instance" on System.out; keep stdout for results.
         PrintStream out = System.out;
         synchronized (System.class) {
@@ -50,21 +55,103 @@ public final class Blas {
         return BLAS.getClass().getSimpleName().startsWith("JNI");
     }
 
-    /** One line saying which BLAS runs, e.g. {@code native (JNIBLAS, libopenblas.so.0, OPENBLAS_NUM_THREADS=1)}. */
-    public static String describe() {
-        String impl = BLAS.getClass().getSimpleName();
-        if (!isNative()) {
-            return "java (" + impl + "; native OpenBLAS not loaded: apt-get install libopenblas0-pthread)";
-        }
-        String lib = System.getProperty(NATIVE_LIB_PATH, System.getProperty(NATIVE_LIB));
-        String threads = System.getenv("OPENBLAS_NUM_THREADS");
-        return "native (" + impl + ", " + lib + ", OPENBLAS_NUM_THREADS=" + (threads == null ? "unset" : threads) + ")";
+    /** Where the native library came from: {@code user}, {@code bundled}, {@code system}, or {@code java}. */
+    public static String source() {
+        return isNative() ? CHOICE.source().name().toLowerCase(java.util.Locale.ROOT) : "java";
     }
 
-    /** Short name for machine-readable output: {@code openblas} or the pure-Java class name. */
+    /**
+     * The file of the native BLAS library in use (as mapped into this process), or null for pure Java. For a
+     * library named without a path (the system's), the file the dynamic linker found.
+     */
+    public static String library() {
+        if (!isNative()) {
+            return null;
+        }
+        String asked = CHOICE.library();
+        List<String> mapped = BlasLibrary.mappedBlasLibraries();
+        if (asked.contains("/")) {
+            try {
+                return java.nio.file.Path.of(asked).toRealPath().toString();   // as /proc/self/maps names it
+            } catch (java.io.IOException | RuntimeException e) {
+                return asked;
+            }
+        }
+        for (String m : mapped) {
+            if (m.endsWith("/" + asked)) {
+                return m;
+            }
+        }
+        // dlopen found it through symlinks (Debian: libopenblas.so.0 -> .../openblas-pthread/libopenblasp-r0.3.21.so),
+        // so the mapped file has another name: when only one BLAS is mapped, that is it.
+        return mapped.size() == 1 ? mapped.get(0) : asked;
+    }
+
+    /** OpenBLAS threads counted when SeqSpark loaded the library itself (bundled), else 0 (not counted). */
+    public static int threads() {
+        return isNative() ? CHOICE.threads() : 0;
+    }
+
+    /**
+     * One line saying which BLAS runs and where it came from, e.g.
+     * {@code native (JNIBLAS, bundled OpenBLAS 0.3.31 from org.bytedeco:openblas, OPENBLAS_NUM_THREADS=1, 1 thread)},
+     * {@code native (JNIBLAS, system /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so, OPENBLAS_NUM_THREADS=1)},
+     * {@code native (JNIBLAS, user-named /opt/lib/libblis.so, OPENBLAS_NUM_THREADS=1)} or
+     * {@code java (Java11BLAS; seqspark.blas=java)}.
+     */
+    public static String describe() {
+        String impl = BLAS.getClass().getSimpleName();
+        String note = CHOICE.note().isEmpty() ? "" : "; " + CHOICE.note();
+        if (!isNative()) {
+            String why = switch (CHOICE.source()) {
+                case JAVA -> CHOICE.note();
+                case USER -> "user-named " + CHOICE.library() + " not loaded" + note;
+                case SYSTEM -> (CHOICE.note().isEmpty() ? "" : CHOICE.note() + "; ")
+                        + "system " + BlasLibrary.SYSTEM_LIB + " not loaded";
+                case BUNDLED -> "bundled OpenBLAS not loaded by netlib";
+            };
+            return "java (" + impl + "; " + why + ")";
+        }
+        String lib = library();
+        String from = switch (CHOICE.source()) {
+            case BUNDLED -> "bundled OpenBLAS " + bundledVersion() + " from org.bytedeco:openblas";
+            case SYSTEM -> "system " + lib;
+            case USER -> "user-named " + CHOICE.library() + (lib.equals(CHOICE.library()) ? "" : " = " + lib);
+            case JAVA -> "unexpected native library " + lib;
+        };
+        String env = System.getenv("OPENBLAS_NUM_THREADS");
+        String threads = env == null ? "OPENBLAS_NUM_THREADS unset" : "OPENBLAS_NUM_THREADS=" + env;
+        if (CHOICE.threads() > 0) {
+            threads += ", " + CHOICE.threads() + (CHOICE.threads() == 1 ? " thread" : " threads");
+        }
+        List<String> others = new java.util.ArrayList<>(BlasLibrary.mappedBlasLibraries());
+        others.remove(lib);
+        String also = others.isEmpty() ? "" : "; also mapped: " + String.join(", ", others);
+        return "native (" + impl + ", " + from + ", " + threads + note + also + ")";
+    }
+
+    /**
+     * Short name for machine-readable output: {@code native:bundled:openblas-0.3.31},
+     * {@code native:system:/path/libopenblas.so.0}, {@code native:user:NAME_OR_PATH}, or {@code java:Java11BLAS}.
+     */
     public static String shortName() {
-        return isNative() ? "native:" + System.getProperty(NATIVE_LIB_PATH, System.getProperty(NATIVE_LIB))
-                : BLAS.getClass().getSimpleName();
+        if (!isNative()) {
+            return "java:" + BLAS.getClass().getSimpleName();
+        }
+        return switch (CHOICE.source()) {
+            case BUNDLED -> "native:bundled:openblas-" + bundledVersion();
+            case SYSTEM -> "native:system:" + library();
+            case USER -> "native:user:" + CHOICE.library();
+            case JAVA -> "native:unexpected:" + library();
+        };
+    }
+
+    private static String bundledVersion() {
+        try {
+            return BlasLibrary.Manifest.read().version();
+        } catch (java.io.IOException e) {
+            return "?";
+        }
     }
 
     /**

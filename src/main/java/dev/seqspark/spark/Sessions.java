@@ -20,7 +20,8 @@ public final class Sessions {
     /**
      * The running session if there is one (a test suite's, a user's notebook), else a new one: {@code master}
      * if given, else what spark-submit set (spark.master), else local[*] (all cores). One BLAS thread per
-     * task on executors: Spark's tasks are the parallelism.
+     * task on executors (Spark's tasks are the parallelism), and the driver's BLAS choice
+     * ({@code seqspark.blas} / {@code SEQSPARK_BLAS}) for them too.
      */
     public static Handle open(String appName, String master) {
         scala.Option<SparkSession> active = SparkSession.getActiveSession();
@@ -39,6 +40,11 @@ public final class Sessions {
         conf.setIfMissing("spark.app.name", appName);
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.executorEnv.OPENBLAS_NUM_THREADS", "1");
+        // The BLAS this driver was told to use (seqspark.blas / SEQSPARK_BLAS), for the executors too.
+        String blas = System.getProperty("seqspark.blas", System.getenv("SEQSPARK_BLAS"));
+        if (blas != null && !blas.isBlank()) {
+            conf.setIfMissing("spark.executorEnv.SEQSPARK_BLAS", blas.trim());
+        }
         return new Handle(SparkSession.builder().config(conf).getOrCreate(), true);
     }
 }
