@@ -60,7 +60,7 @@ public final class Checkpoint {
 
     public static State read(Path dir) {
         Path f = dir.resolve(FILE);
-        JsonNode o = ModelDir.readJson(f);
+        JsonNode o = ModelDir.readJson(f, ModelDir.MAX_CONFIG_BYTES);
         if (!FORMAT.equals(o.path("format").asText())) {
             throw new ModelFormatException(f + ": not a SeqSpark checkpoint");
         }
