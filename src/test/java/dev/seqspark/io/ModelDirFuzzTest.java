@@ -702,6 +702,31 @@ class ModelDirFuzzTest {
         assertTrue(refused(dir).getMessage().contains("token 3 must be a string, found '7'"));
     }
 
+    /** Files missing, empty or replaced by directories: named in the message, in the model and in the checkpoint. */
+    @Test
+    void missingEmptyAndMisplacedFiles() throws IOException {
+        for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ModelDir.WEIGHTS)) {
+            Path dir = copyOfModel("missing-" + f);
+            Files.delete(dir.resolve(f));
+            assertTrue(refused(dir).getMessage().endsWith(f + ": missing"));
+            Files.createDirectory(dir.resolve(f));
+            assertTrue(refused(dir).getMessage().endsWith(f + ": missing"));
+            Files.delete(dir.resolve(f));
+            Files.write(dir.resolve(f), new byte[0]);
+            assertTrue(refused(dir).getMessage().contains(f + ": "));
+        }
+        Path ck = tmp.resolve("ck-missing");
+        Files.createDirectories(ck);
+        for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ModelDir.WEIGHTS, Checkpoint.FILE)) {
+            Files.write(ck.resolve(f), original.get(f));
+        }
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Checkpoint.read(ck));
+        assertTrue(e.getMessage().endsWith(Checkpoint.OPTIMIZER + ": missing"), e.getMessage());
+        Files.delete(ck.resolve(ModelDir.CONFIG));
+        e = assertThrows(ModelFormatException.class, () -> Checkpoint.read(ck));
+        assertTrue(e.getMessage().endsWith(ModelDir.CONFIG + ": missing"), e.getMessage());
+    }
+
     /** The parameter count by arithmetic agrees with the layout it predicts, for every cell and shape option. */
     @Test
     void parameterCountMatchesTheLayout() {
