@@ -61,7 +61,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Model m = ModelDir.read(model);
+        Model m = ModelDir.readForInference(model);   // before anything else: a bad model is refused in one line
         Generator.Sampling sampling = new Generator.Sampling(temperature, topK, seed);
         if (length < 0) {
             throw new UserError("--length must be non-negative");

@@ -67,7 +67,7 @@ public final class ScoreCommand implements Callable<Integer> {
         if (topK < 0 || batchSize <= 0) {
             throw new UserError("--top-k must be >= 0 and --batch-size > 0");
         }
-        Model m = ModelDir.read(model);             // a bad model fails here, before Spark starts or writes anything
+        Model m = ModelDir.readForInference(model);  // a bad model fails here, before Spark starts or writes anything
         String in = inputFormat.toLowerCase(Locale.ROOT);
         if (in.equals("auto")) {
             String p = input.toLowerCase(Locale.ROOT);

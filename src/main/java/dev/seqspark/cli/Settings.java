@@ -1,5 +1,6 @@
 package dev.seqspark.cli;
 
+import dev.seqspark.optim.Optimizers;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -90,7 +91,7 @@ public final class Settings {
         key("train.num_steps", "35", "integer >= 1", "time steps per minibatch (truncated backprop through time)",
                 v -> isInt(v, 1));
         key("train.epochs", "10", "integer >= 1", "passes over the training stream", v -> isInt(v, 1));
-        key("train.optimizer", "sgd", "sgd | adam", "torch.optim.SGD or torch.optim.Adam (default betas)",
+        key("train.optimizer", Optimizers.DEFAULT, "sgd | adam", "torch.optim.SGD or torch.optim.Adam (default betas)",
                 v -> v.equals("sgd") || v.equals("adam"));
         key("train.lr", "1.0", "number > 0", "learning rate", v -> isNumber(v, Double.MIN_VALUE, Double.POSITIVE_INFINITY));
         key("train.clip", "1.0", "number >= 0", "max global gradient norm (clip_grad_norm_); 0 = no clipping",

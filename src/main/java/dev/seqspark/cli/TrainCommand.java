@@ -120,7 +120,7 @@ public final class TrainCommand implements Callable<Integer> {
                 metrics.addAll(ModelDir.readMetrics(output));
             } else if (base != null) {
                 start = new ModelState(base.weights(),
-                        new float[base.weights().length * Optimizers.stateCopies(tc.optimizer())], 0);
+                        new float[Optimizers.stateSize(tc.optimizer(), base.weights().length)], 0);
             } else {
                 start = ShardTrainer.initialState(spec, tc, tc.seed());
             }

@@ -2,11 +2,12 @@ package dev.seqspark.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.ParamLayout;
+import dev.seqspark.optim.Optimizers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,6 +24,7 @@ public final class Checkpoint {
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String BLOCK_MOMENTUM = "block_momentum.safetensors";
     private static final String FORMAT = "seqspark-checkpoint";
+    private static final int VERSION = 1;
 
     /** What resuming needs beyond the model; {@code blockMomentum} is BMUF's Δ (empty for plain averaging). */
     public record State(int epochsDone, long optimizerSteps, float[] optimizerState, float[] blockMomentum,
@@ -39,7 +41,7 @@ public final class Checkpoint {
             ModelDir.writeContents(tmp, model, metrics);
             ObjectNode o = ModelDir.JSON.createObjectNode();
             o.put("format", FORMAT);
-            o.put("version", 1);
+            o.put("version", VERSION);
             o.put("epochs_done", state.epochsDone());
             o.put("optimizer_steps", state.optimizerSteps());
             o.put("optimizer_state_size", state.optimizerState().length);
@@ -71,27 +73,80 @@ public final class Checkpoint {
         return l;
     }
 
+    /** Largest optimizer_steps: beyond 2^53 a step count is no longer exact in the double Adam computes with. */
+    public static final long MAX_OPTIMIZER_STEPS = 1L << 53;
+
+    /**
+     * Reads and checks what resuming needs, as untrusted input: checkpoint.json must be the strict JSON
+     * {@link #write} writes (format, version 1, epochs_done in [0, 2^31 − 1], optimizer_steps in
+     * [0, 2^53], settings of strings); optimizer_state_size must be exactly the state of the optimizer the
+     * settings name (train.optimizer, {@link Optimizers#DEFAULT} when absent) for the parameter count the
+     * directory's config.json implies, and optimizer.safetensors must hold exactly that, all checked before
+     * the state is allocated. Every problem is a one-line {@link ModelFormatException} naming the file and key.
+     */
     public static State read(Path dir) {
         Path f = dir.resolve(FILE);
-        JsonNode o = ModelDir.readJson(f);
-        if (!FORMAT.equals(o.path("format").asText())) {
-            throw new ModelFormatException(f + ": not a SeqSpark checkpoint");
+        String where = f.toString();
+        JsonNode o = ModelDir.readJson(f, ModelDir.MAX_CONFIG_BYTES);
+        if (!o.isObject()) {
+            throw new ModelFormatException(where + ": not a JSON object");
         }
-        int n = o.path("optimizer_state_size").asInt(-1);
-        if (n < 0) {
-            throw new ModelFormatException(f + ": optimizer_state_size missing");
+        JsonNode format = o.get("format");
+        if (format == null || !format.isTextual() || !format.asText().equals(FORMAT)) {
+            throw new ModelFormatException(where + ": not a SeqSpark checkpoint ('format' should be '" + FORMAT + "')");
         }
-        float[] opt = n == 0 ? new float[0] : Safetensors.read(dir.resolve(OPTIMIZER), layout(n));
+        int version = ModelConfig.intField(o, "version", where, 0, Integer.MAX_VALUE);
+        if (version != VERSION) {
+            throw new ModelFormatException(where + ": version " + version + " is not supported (this build reads " + VERSION + ")");
+        }
+        int epochs = ModelConfig.intField(o, "epochs_done", where, 0, Integer.MAX_VALUE);
+        long steps = ModelConfig.longField(o, "optimizer_steps", where, 0, MAX_OPTIMIZER_STEPS);
+        int n = ModelConfig.intField(o, "optimizer_state_size", where, 0, ModelSpec.MAX_PARAMETERS);
+        JsonNode s = o.get("settings");
+        if (s == null || !s.isObject()) {
+            throw new ModelFormatException(where + ": 'settings' must be an object of strings");
+        }
         Map<String, String> settings = new TreeMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = o.path("settings").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : s.properties()) {
+            if (!e.getValue().isTextual()) {
+                throw new ModelFormatException(where + ": settings." + ModelFormatException.quote(e.getKey())
+                        + " must be a string, found " + ModelConfig.shown(e.getValue()));
+            }
             settings.put(e.getKey(), e.getValue().asText());
         }
-        int m = o.path("block_momentum_size").asInt(0);   // absent in checkpoints from before BMUF
-        if (m < 0) {
-            throw new ModelFormatException(f + ": block_momentum_size is negative");
+        String optimizer = settings.getOrDefault("train.optimizer", Optimizers.DEFAULT);
+        if (!Optimizers.isKnown(optimizer)) {
+            throw new ModelFormatException(where + ": settings.'train.optimizer' is " + ModelFormatException.quote(optimizer)
+                    + "; expected one of " + Optimizers.NAMES);
         }
-        float[] delta = m == 0 ? new float[0] : Safetensors.read(dir.resolve(BLOCK_MOMENTUM), momentumLayout(m));
-        return new State(o.path("epochs_done").asInt(), o.path("optimizer_steps").asLong(), opt, delta, settings);
+        // The state's size follows from the model: its config gives the parameter count by arithmetic alone.
+        Path cfg = dir.resolve(ModelDir.CONFIG);
+        long params = ModelConfig.fromJson(ModelDir.readJson(cfg, ModelDir.MAX_CONFIG_BYTES), cfg.toString())
+                .spec().parameterCount();
+        long expected = Optimizers.stateCopies(optimizer) * params;
+        if (n != expected) {
+            throw new ModelFormatException(where + ": optimizer_state_size is " + n + ", but " + optimizer + " keeps "
+                    + Optimizers.stateCopies(optimizer) + " value(s) per parameter and " + ModelDir.CONFIG + " implies "
+                    + params + " parameters (" + expected + ")");
+        }
+        float[] opt = n == 0 ? new float[0] : Safetensors.read(requireFile(dir.resolve(OPTIMIZER)), layout(n),
+                FILE + "'s optimizer_state_size");
+        // BMUF's Δ: none (plain averaging, or a checkpoint from before BMUF) or exactly one value per parameter.
+        int m = o.has("block_momentum_size")
+                ? ModelConfig.intField(o, "block_momentum_size", where, 0, ModelSpec.MAX_PARAMETERS) : 0;
+        if (m != 0 && m != params) {
+            throw new ModelFormatException(where + ": block_momentum_size is " + m + ", but " + ModelDir.CONFIG
+                    + " implies " + params + " parameters (it must be 0 or that)");
+        }
+        float[] delta = m == 0 ? new float[0] : Safetensors.read(requireFile(dir.resolve(BLOCK_MOMENTUM)),
+                momentumLayout(m), FILE + "'s block_momentum_size");
+        return new State(epochs, steps, opt, delta, settings);
+    }
+
+    private static Path requireFile(Path f) {
+        if (!Files.isRegularFile(f)) {
+            throw new ModelFormatException(f + ": missing");
+        }
+        return f;
     }
 }

@@ -1,16 +1,25 @@
 package dev.seqspark.io;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.seqspark.nn.ModelSpec;
+import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.text.Vocab;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -57,23 +66,53 @@ public final class ModelDir {
         }
     }
 
-    /** Reads and checks a model directory. */
+    /**
+     * Reads and checks a model directory. Nothing in it is trusted: config.json's numbers are bounded (see
+     * {@link ModelConfig}), the parameter count they imply is checked against the size of weights.safetensors,
+     * and vocab.json's token count against vocab_size, each before anything sized by the config is built or
+     * allocated; every problem is a one-line {@link ModelFormatException}. The weights are returned as stored,
+     * NaN and infinities included: training (--init, --resume) reads them this way, and reports a diverged
+     * run itself. For scoring and generation use {@link #readForInference(Path)}.
+     */
     public static Model read(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new ModelFormatException(dir + ": no such model directory");
         }
-        ModelConfig config = ModelConfig.fromJson(readJson(dir.resolve(CONFIG)), dir.resolve(CONFIG).toString());
-        Vocab vocab = readVocab(dir.resolve(VOCAB));
-        if (vocab.size() != config.spec().vocabSize()) {
-            throw new ModelFormatException(dir.resolve(VOCAB) + ": has " + vocab.size() + " tokens, but "
-                    + CONFIG + " says vocab_size " + config.spec().vocabSize());
-        }
+        Path cfg = dir.resolve(CONFIG);
+        ModelConfig config = ModelConfig.fromJson(readJson(cfg, MAX_CONFIG_BYTES), cfg.toString());
         Path weights = dir.resolve(WEIGHTS);
         if (!Files.isRegularFile(weights)) {
             throw new ModelFormatException(weights + ": missing");
         }
-        float[] values = Safetensors.read(weights, config.spec().layout());
+        long params = config.spec().parameterCount();        // arithmetic only: no layout yet
+        long data = Safetensors.dataBytes(weights);          // the header length and the file size, nothing more
+        if (data != 4 * params) {
+            throw new ModelFormatException(weights + ": holds " + data + " bytes of tensor data, but " + CONFIG
+                    + " implies " + params + " F32 parameters (" + 4 * params + " bytes): "
+                    + (data < 4 * params ? "a truncated file, or " : "") + "a config that does not match the weights");
+        }
+        Vocab vocab = readVocab(dir.resolve(VOCAB), config.spec().vocabSize());
+        float[] values = Safetensors.read(weights, config.spec().layout(), CONFIG);
         return new Model(config, vocab, values);
+    }
+
+    /**
+     * {@link #read(Path)}, then refuses weights that are NaN or infinite, naming the first such tensor: a
+     * diverged or corrupted model would score every record NaN and generate noise without saying why.
+     */
+    public static Model readForInference(Path dir) {
+        Model m = read(dir);
+        float[] w = m.weights();
+        for (ParamLayout.TensorView t : m.spec().layout().tensors()) {
+            for (int i = t.offset(); i < t.offset() + t.size(); i++) {
+                if (!Float.isFinite(w[i])) {
+                    throw new ModelFormatException(dir.resolve(WEIGHTS) + ": tensor '" + t.name() + "' "
+                            + Arrays.toString(t.shape()) + " holds " + w[i] + " at flat index " + (i - t.offset())
+                            + "; a model with NaN or infinite weights cannot score or generate (it diverged or is corrupted)");
+                }
+            }
+        }
+        return m;
     }
 
     /** The metrics lines of a model directory (empty when it has none). */
@@ -95,37 +134,109 @@ public final class ModelDir {
         return out;
     }
 
-    static JsonNode readJson(Path f) {
+    /** config.json and checkpoint.json are a few hundred bytes; a megabyte is not ours. */
+    static final long MAX_CONFIG_BYTES = 1L << 20;
+    /** vocab.json of the largest vocabulary ({@link ModelSpec#MAX_VOCAB_SIZE} short tokens) fits in this. */
+    static final long MAX_VOCAB_BYTES = 64L << 20;
+
+    /** Strict JSON for untrusted files: a duplicate key or anything after the value is an error, not a guess. */
+    static final ObjectMapper STRICT = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+
+    /** Jackson's description of a parse error and where it is, without its note on the redacted source. */
+    static String jsonProblem(JsonProcessingException e) {
+        String msg = String.valueOf(e.getOriginalMessage())
+                .replace("[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); ", "[");
+        return e.getLocation() == null ? msg
+                : msg + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+    }
+
+    /** The JSON tree of a small file of at most {@code maxBytes}. */
+    static JsonNode readJson(Path f, long maxBytes) {
         if (!Files.isRegularFile(f)) {
             throw new ModelFormatException(f + ": missing");
         }
         try {
-            if (Files.size(f) > (64L << 20)) {
-                throw new ModelFormatException(f + ": larger than 64 MB, not a SeqSpark model file");
+            if (Files.size(f) > maxBytes) {
+                throw new ModelFormatException(f + ": larger than " + (maxBytes >> 10) + " KB, not a SeqSpark model file");
             }
-            return JSON.readTree(f.toFile());
+            return STRICT.readTree(f.toFile());
+        } catch (JsonProcessingException e) {
+            throw new ModelFormatException(f + ": not valid JSON (" + jsonProblem(e) + ")", e);
         } catch (IOException e) {
-            throw new ModelFormatException(f + ": not valid JSON (" + e.getMessage().split("\n")[0] + ")", e);
+            throw new ModelFormatException(f + ": cannot read (" + e.getMessage() + ")", e);
         }
     }
 
-    static Vocab readVocab(Path f) {
-        JsonNode o = readJson(f);
-        JsonNode toks = o.path("tokens");
-        if (!toks.isArray()) {
-            throw new ModelFormatException(f + ": expected {\"tokens\": [...]}");
+    /**
+     * vocab.json, streamed: it must hold exactly {@code vocabSize} tokens, and at no point are more strings
+     * kept than that, however large the file or its array.
+     */
+    static Vocab readVocab(Path f, int vocabSize) {
+        if (!Files.isRegularFile(f)) {
+            throw new ModelFormatException(f + ": missing");
         }
-        List<String> list = new ArrayList<>(toks.size());
-        for (JsonNode t : toks) {
-            if (!t.isTextual()) {
-                throw new ModelFormatException(f + ": every token must be a string, found " + t);
-            }
-            list.add(t.asText());
-        }
+        String what = f + ": ";
         try {
-            return new Vocab(list);
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(f + ": " + e.getMessage(), e);
+            long size = Files.size(f);
+            if (size > MAX_VOCAB_BYTES) {
+                throw new ModelFormatException(what + "larger than " + (MAX_VOCAB_BYTES >> 20) + " MB, not a SeqSpark vocabulary");
+            }
+            List<String> tokens = null;
+            try (JsonParser p = STRICT.createParser(f.toFile())) {
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    throw new ModelFormatException(what + "expected {\"tokens\": [...]}");
+                }
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    boolean isTokens = p.currentName().equals("tokens");
+                    JsonToken t = p.nextToken();
+                    if (!isTokens) {
+                        p.skipChildren();
+                        continue;
+                    }
+                    if (t != JsonToken.START_ARRAY) {
+                        throw new ModelFormatException(what + "'tokens' must be an array of strings");
+                    }
+                    tokens = new ArrayList<>((int) Math.min(vocabSize, size / 4));   // a token takes >= 4 bytes: "x",
+                    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                        if (tokens.size() == vocabSize) {
+                            throw new ModelFormatException(what + "has more than " + vocabSize + " tokens, but "
+                                    + CONFIG + " says vocab_size " + vocabSize);
+                        }
+                        if (t != JsonToken.VALUE_STRING) {
+                            throw new ModelFormatException(what + "token " + tokens.size() + " must be a string, found "
+                                    + (t == null ? "the end of the file" : ModelFormatException.quote(p.getText())));
+                        }
+                        String token = p.getText();
+                        if (token.isEmpty()) {
+                            throw new ModelFormatException(what + "token " + tokens.size() + " is the empty string, "
+                                    + "which no tokenizer produces");
+                        }
+                        tokens.add(token);
+                    }
+                }
+                if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                    throw new ModelFormatException(what + "expected {\"tokens\": [...]} and nothing after it");
+                }
+            }
+            if (tokens == null) {
+                throw new ModelFormatException(what + "expected {\"tokens\": [...]}");
+            }
+            if (tokens.size() != vocabSize) {
+                throw new ModelFormatException(what + "has " + tokens.size() + " tokens, but " + CONFIG
+                        + " says vocab_size " + vocabSize);
+            }
+            return new Vocab(tokens);
+        } catch (JsonProcessingException e) {
+            throw new ModelFormatException(what + "not valid JSON (" + jsonProblem(e) + ")", e);
+        } catch (IOException e) {
+            throw new ModelFormatException(what + "cannot read (" + e.getMessage() + ")", e);
+        } catch (ModelFormatException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {       // Vocab: <unk> first, no token twice
+            throw new ModelFormatException(what + e.getMessage(), e);
         }
     }
 

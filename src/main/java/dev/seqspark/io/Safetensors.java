@@ -14,11 +14,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes of JSON
@@ -26,8 +24,9 @@ import java.util.Set;
  * then the raw little-endian data, offsets relative to its start. SeqSpark writes and reads F32 only.
  *
  * <p>Reading trusts nothing in the file: the header length is checked against the file size and a cap
- * before anything is allocated, every tensor against the expected layout (names, dtype, shape, byte count,
- * offsets inside the file, no overlaps), and the data is read into the one array the layout sizes.
+ * before anything is allocated, the data size against the expected layout's (exactly 4 bytes per float), every
+ * tensor against that layout (names, dtype, shape, byte count, offsets inside the file, no overlaps), and only
+ * then is the one array the layout sizes allocated and filled.
  */
 public final class Safetensors {
     /** Headers are small (a few hundred bytes per tensor); anything larger than this is not ours. */
@@ -91,69 +90,106 @@ public final class Safetensors {
 
     /** Reads the tensors of {@code expected} (every one, nothing else) into one flat array in layout order. */
     public static float[] read(Path file, ParamLayout expected) {
+        return read(file, expected, "the layout");
+    }
+
+    /**
+     * Bytes of tensor data in {@code file} (its size less the header), from the 8-byte header length and the
+     * file size alone, with the header length checked; for comparing against a config before reading anything.
+     */
+    static long dataBytes(Path file) {
         String where = file.toString();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long fileSize = ch.size();
-            if (fileSize < 8) {
-                throw new ModelFormatException(where + ": truncated (" + fileSize + " bytes; a safetensors file starts with an 8-byte header length)");
-            }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0, where);
-            long n = lenBuf.flip().getLong();
-            if (n <= 0 || n > fileSize - 8) {
-                throw new ModelFormatException(where + ": header length " + Long.toUnsignedString(n)
-                        + " does not fit in a file of " + fileSize + " bytes (truncated or not safetensors)");
-            }
-            if (n > MAX_HEADER) {
-                throw new ModelFormatException(where + ": header length " + n + " bytes exceeds the " + MAX_HEADER + "-byte limit");
-            }
+            return ch.size() - 8 - headerLength(ch, where);
+        } catch (IOException e) {
+            throw new ModelFormatException(where + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The header length N, checked against the file size and {@link #MAX_HEADER}. */
+    private static long headerLength(FileChannel ch, String where) throws IOException {
+        long fileSize = ch.size();
+        if (fileSize < 8) {
+            throw new ModelFormatException(where + ": truncated (" + fileSize + " bytes; a safetensors file starts with an 8-byte header length)");
+        }
+        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(ch, lenBuf, 0, where);
+        long n = lenBuf.flip().getLong();
+        if (n <= 0 || n > fileSize - 8) {
+            throw new ModelFormatException(where + ": header length " + Long.toUnsignedString(n)
+                    + " does not fit in a file of " + fileSize + " bytes (truncated or not safetensors)");
+        }
+        if (n > MAX_HEADER) {
+            throw new ModelFormatException(where + ": header length " + n + " bytes exceeds the " + MAX_HEADER + "-byte limit");
+        }
+        return n;
+    }
+
+    /**
+     * As {@link #read(Path, ParamLayout)}; {@code source} names what implies the layout (e.g. "config.json")
+     * in messages. The whole header is checked against the layout, and the data size against its float
+     * count, before the one array is allocated; the data is then read in small chunks.
+     */
+    public static float[] read(Path file, ParamLayout expected, String source) {
+        String where = file.toString();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long n = headerLength(ch, where);
             ByteBuffer headBuf = ByteBuffer.allocate((int) n);
             readFully(ch, headBuf, 8, where);
             JsonNode header;
             try {
-                header = JSON.readTree(new String(headBuf.array(), StandardCharsets.UTF_8));
+                header = ModelDir.STRICT.readTree(new String(headBuf.array(), StandardCharsets.UTF_8));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new ModelFormatException(where + ": header is not valid JSON (" + e.getOriginalMessage() + ")");
+                throw new ModelFormatException(where + ": header is not valid JSON (" + ModelDir.jsonProblem(e) + ")");
             }
             if (header == null || !header.isObject()) {
                 throw new ModelFormatException(where + ": header is not a JSON object");
             }
             long dataStart = 8 + n;
-            long dataLen = fileSize - dataStart;
-            if (4L * expected.size() > dataLen) {   // before allocating what the config asks for
-                throw new ModelFormatException(where + ": holds " + dataLen + " bytes of tensor data, but the config implies "
-                        + 4L * expected.size() + " (truncated file, or a config that does not match the weights)");
+            long dataLen = ch.size() - dataStart;
+            long needed = 4L * expected.size();
+            if (dataLen != needed) {    // before allocating what the config asks for
+                throw new ModelFormatException(where + ": holds " + dataLen + " bytes of tensor data, but " + source
+                        + " implies " + needed + (dataLen < needed ? " (truncated file, or " : " (")
+                        + source + " does not match the weights)");
             }
-            float[] values = new float[expected.size()];
-            List<long[]> ranges = new ArrayList<>();
-            Set<String> seen = new HashSet<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            Map<String, long[]> ranges = new LinkedHashMap<>();
+            for (Map.Entry<String, JsonNode> e : header.properties()) {
                 String name = e.getKey();
                 if (name.equals("__metadata__")) {
                     continue;
                 }
                 if (!expected.contains(name)) {
-                    throw new ModelFormatException(where + ": unexpected tensor '" + name + "' (the config expects "
-                            + expected.tensors().stream().map(ParamLayout.TensorView::name).toList() + ")");
+                    throw new ModelFormatException(where + ": unexpected tensor " + ModelFormatException.quote(name)
+                            + " (" + source + " implies " + names(expected) + ")");
                 }
-                ParamLayout.TensorView t = expected.get(name);
-                long[] range = checkEntry(where, name, e.getValue(), t, dataLen);
-                ranges.add(range);
-                seen.add(name);
-                ByteBuffer data = ByteBuffer.allocate((int) (range[1] - range[0])).order(ByteOrder.LITTLE_ENDIAN);
-                readFully(ch, data, dataStart + range[0], where);
-                data.flip().asFloatBuffer().get(values, t.offset(), t.size());
+                ranges.put(name, checkEntry(where, source, name, e.getValue(), expected.get(name), dataLen));
             }
             for (ParamLayout.TensorView t : expected.tensors()) {
-                if (!seen.contains(t.name())) {
+                if (!ranges.containsKey(t.name())) {
                     throw new ModelFormatException(where + ": tensor '" + t.name() + "' is missing");
                 }
             }
-            ranges.sort((a, b) -> Long.compare(a[0], b[0]));
-            for (int i = 1; i < ranges.size(); i++) {
-                if (ranges.get(i)[0] < ranges.get(i - 1)[1]) {
+            List<long[]> sorted = new ArrayList<>(ranges.values());
+            sorted.sort((a, b) -> Long.compare(a[0], b[0]));
+            for (int i = 1; i < sorted.size(); i++) {
+                if (sorted.get(i)[0] < sorted.get(i - 1)[1]) {
                     throw new ModelFormatException(where + ": tensor data ranges overlap");
+                }
+            }
+            float[] values = allocate(expected.size(), where);
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (ParamLayout.TensorView t : expected.tensors()) {
+                long pos = dataStart + ranges.get(t.name())[0];
+                int at = t.offset();
+                int end = t.offset() + t.size();
+                while (at < end) {
+                    int floats = Math.min(end - at, chunk.capacity() / 4);
+                    chunk.clear().limit(4 * floats);
+                    readFully(ch, chunk, pos, where);
+                    chunk.flip().asFloatBuffer().get(values, at, floats);
+                    pos += 4L * floats;
+                    at += floats;
                 }
             }
             return values;
@@ -162,34 +198,58 @@ public final class Safetensors {
         }
     }
 
-    private static long[] checkEntry(String where, String name, JsonNode e, ParamLayout.TensorView t, long dataLen) {
+    /**
+     * The weights array. A file that really is as large as its config says may still not fit in this JVM's
+     * heap; that one allocation failing leaves nothing half-built, so it becomes a clear refusal, not a crash.
+     */
+    private static float[] allocate(int size, String where) {
+        try {
+            return new float[size];
+        } catch (OutOfMemoryError e) {
+            throw new ModelFormatException(where + ": " + size + " parameters need " + (4L * size >> 20)
+                    + " MB of heap, more than this JVM has free (raise -Xmx, or spark.driver.memory)");
+        }
+    }
+
+    /** The expected tensor names for a message: all of a small layout, the first few of a large one. */
+    private static String names(ParamLayout expected) {
+        List<String> all = expected.tensors().stream().map(ParamLayout.TensorView::name).toList();
+        return all.size() <= 8 ? all.toString() : all.subList(0, 8) + " and " + (all.size() - 8) + " more";
+    }
+
+    private static long[] checkEntry(String where, String source, String name, JsonNode e, ParamLayout.TensorView t,
+                                     long dataLen) {
         String what = where + ": tensor '" + name + "'";
         if (!e.isObject()) {
             throw new ModelFormatException(what + " is not described by a JSON object");
         }
-        String dtype = e.path("dtype").asText("");
-        if (!dtype.equals("F32")) {
-            throw new ModelFormatException(what + " has dtype '" + dtype + "'; SeqSpark reads F32 only");
+        JsonNode dtype = e.path("dtype");
+        if (!dtype.isTextual() || !dtype.asText().equals("F32")) {
+            throw new ModelFormatException(what + (dtype.isMissingNode() ? " has no dtype" : " has dtype " + (dtype.isTextual()
+                    ? ModelFormatException.quote(dtype.asText()) : ModelConfig.shown(dtype))) + "; SeqSpark reads F32 only");
         }
         JsonNode shape = e.path("shape");
-        int[] dims = new int[shape.size()];
+        int[] want = t.shape();
         if (!shape.isArray()) {
-            throw new ModelFormatException(what + " has no shape");
+            throw new ModelFormatException(what + (shape.isMissingNode() ? " has no shape" : " has an invalid shape "
+                    + ModelConfig.shown(shape)));
         }
+        int[] dims = new int[Math.min(shape.size(), want.length + 1)];   // a longer shape is wrong anyway
         for (int i = 0; i < dims.length; i++) {
             JsonNode d = shape.get(i);
-            if (!d.canConvertToInt() || d.asInt() < 0) {
-                throw new ModelFormatException(what + " has an invalid shape " + shape);
+            if (!d.isIntegralNumber() || !d.canConvertToInt() || d.asInt() < 0) {
+                throw new ModelFormatException(what + " has an invalid shape " + ModelConfig.shown(shape));
             }
             dims[i] = d.asInt();
         }
-        if (!Arrays.equals(dims, t.shape())) {
-            throw new ModelFormatException(what + " has shape " + Arrays.toString(dims) + ", but the config implies "
-                    + Arrays.toString(t.shape()));
+        if (!Arrays.equals(dims, want)) {
+            throw new ModelFormatException(what + " has shape " + (shape.size() > dims.length
+                    ? ModelConfig.shown(shape) : Arrays.toString(dims)) + ", but " + source + " implies "
+                    + Arrays.toString(want));
         }
         JsonNode offs = e.path("data_offsets");
-        if (!offs.isArray() || offs.size() != 2 || !offs.get(0).canConvertToLong() || !offs.get(1).canConvertToLong()) {
-            throw new ModelFormatException(what + " has invalid data_offsets " + offs);
+        if (!offs.isArray() || offs.size() != 2 || !isLong(offs.get(0)) || !isLong(offs.get(1))) {
+            throw new ModelFormatException(what + " has invalid data_offsets " + ModelConfig.shown(offs));
         }
         long begin = offs.get(0).asLong();
         long end = offs.get(1).asLong();
@@ -202,6 +262,10 @@ public final class Safetensors {
                     + " needs " + 4L * t.size());
         }
         return new long[] {begin, end};
+    }
+
+    private static boolean isLong(JsonNode v) {
+        return v.isIntegralNumber() && v.canConvertToLong();
     }
 
     private static void readFully(FileChannel ch, ByteBuffer b, long pos, String where) throws IOException {

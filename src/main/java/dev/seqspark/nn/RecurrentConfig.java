@@ -39,6 +39,9 @@ public record RecurrentConfig(CellType cell, int inputSize, int hiddenSize, int 
         if (numLayers <= 0) {
             throw new IllegalArgumentException("num_layers must be positive, got " + numLayers);
         }
+        if ((long) cell.gates * hiddenSize * (bidirectional ? 2 : 1) > Integer.MAX_VALUE - 8) {   // matrix dimensions are ints
+            throw new IllegalArgumentException("hidden_size " + hiddenSize + " is too large for one " + cell.id + " layer");
+        }
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         }

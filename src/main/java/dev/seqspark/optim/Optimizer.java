@@ -12,6 +12,9 @@ public abstract class Optimizer {
 
     protected Optimizer(int size, int copies) {
         this.size = size;
+        if ((long) size * copies > Integer.MAX_VALUE - 8) {    // size * copies would overflow the int
+            throw new IllegalArgumentException("optimizer state of " + copies + " x " + size + " floats does not fit in one float[]");
+        }
         this.state = new float[size * copies];
     }
 

@@ -48,7 +48,7 @@ public final class HadoopModelDir {
         }
     }
 
-    /** Reads and checks the model directory {@code dir} on {@code fs}, as {@link ModelDir#read} does locally. */
+    /** Reads and checks the model directory {@code dir} on {@code fs} for scoring, as {@link ModelDir#readForInference} does locally (NaN or infinite weights are refused). */
     public static Model read(FileSystem fs, Path dir) {
         String where = dir.toString();
         java.nio.file.Path local = null;
@@ -70,7 +70,7 @@ public final class HadoopModelDir {
                 }
             }
             try {
-                return ModelDir.read(local);
+                return ModelDir.readForInference(local);
             } catch (ModelFormatException e) {
                 // The same failure, named where the file really is; the temporary copy is not worth a mention.
                 ModelFormatException named = new ModelFormatException(e.getMessage().replace(local.toString(), where),

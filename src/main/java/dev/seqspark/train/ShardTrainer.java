@@ -44,8 +44,7 @@ public final class ShardTrainer {
     /** A fresh state: PyTorch-style initial weights from {@code seed} and an empty optimizer state. */
     public static ModelState initialState(ModelSpec spec, TrainConfig cfg, long seed) {
         Params p = spec.initParams(seed);
-        int copies = Optimizers.stateCopies(cfg.optimizer());
-        return new ModelState(p.values, new float[p.values.length * copies], 0);
+        return new ModelState(p.values, new float[Optimizers.stateSize(cfg.optimizer(), p.values.length)], 0);
     }
 
     /** Batches in shard {@code shard}'s layout for epoch {@code epoch}, from its length alone (as {@link #layout}). */

@@ -87,7 +87,7 @@ class ModelDirTest {
         Files.writeString(dir.resolve("config.json"), cfg.replace("\"lstm\"", "\"transformer\""));
         fails("unknown cell 'transformer'", dir);
         Files.writeString(dir.resolve("config.json"), cfg.replace("\"hidden_size\" : 5", "\"hidden_size\" : 0"));
-        fails("hidden_size must be positive", dir);
+        fails("'hidden_size' must be an integer in [1, 65536], found 0", dir);
         Files.writeString(dir.resolve("config.json"), cfg.replace("{", "{\"bidirectional\": true, "));
         fails("language model is causal", dir);
         Files.writeString(dir.resolve("config.json"), cfg.replace("\"input_size\" : 4", "\"input_size\" : 7"));

@@ -414,7 +414,7 @@ class LanguageModelScorerTest {
         String config = new String(bytes(new org.apache.hadoop.fs.Path(m, "config.json")), StandardCharsets.UTF_8);
         overwrite(new org.apache.hadoop.fs.Path(m, "config.json"),
                 config.replace("\"hidden_size\" : 32", "\"hidden_size\" : 16").getBytes(StandardCharsets.UTF_8));
-        failsToLoad(m, "weights.safetensors", "but the config implies");
+        failsToLoad(m, "weights.safetensors", "but config.json implies");
 
         m = savedModelDir("t-missing");
         fs().delete(new org.apache.hadoop.fs.Path(m, "vocab.json"), false);
