@@ -33,6 +33,7 @@ public final class SparkWorkers implements Workers {
     private final ModelSpec spec;
     private final TrainConfig cfg;
     private final boolean failFirstAttempts;
+    private final String runId = java.util.UUID.randomUUID().toString();   // keys the executors' trainer pools
 
     public SparkWorkers(JavaSparkContext jsc, ShardedCorpus corpus, ModelSpec spec, TrainConfig cfg) {
         this(jsc, corpus, spec, cfg, false);
@@ -74,13 +75,15 @@ public final class SparkWorkers implements Workers {
         ModelSpec s = spec;
         TrainConfig c = cfg;
         boolean fail = failFirstAttempts;
+        String run = runId;
         JavaPairRDD<Integer, TreeSum.Outcome> out = corpus.shards.mapToPair(shard -> {
             RoundInput r = in.value();
-            ShardTrainer trainer = new ShardTrainer(s, c);
-            long t0 = System.nanoTime();
+            ShardTrainer trainer = ExecutorTrainers.take(run, shard.index(), s, c);
+            long t0 = System.nanoTime();   // building a trainer counts as the round's overhead
             ShardTrainer.Result res = trainer.train(r.state(), r.carried().get(shard.index()),
                     trainer.layout(shard.train(), 0, shard.train().length, r.epoch(), shard.index()),
                     r.fromBatch(), r.maxBatches(), r.epoch(), shard.index(), null);
+            ExecutorTrainers.give(run, shard.index(), trainer);
             if (fail && org.apache.spark.TaskContext.get().attemptNumber() == 0) {
                 throw new IllegalStateException("injected failure of shard " + shard.index() + ", attempt 0");
             }
