@@ -47,8 +47,8 @@ public enum CellType {
 
     Cell newCell() {
         return switch (this) {
-            case RNN_TANH -> new Cell.TanhRnn();
-            case RNN_RELU -> new Cell.ReluRnn();
+            case RNN_TANH -> new Cell.Elman(false);
+            case RNN_RELU -> new Cell.Elman(true);
             case GRU -> new Cell.Gru();
             case LSTM -> new Cell.Lstm();
         };

@@ -44,7 +44,7 @@ final class OneHotProjection {
     void forward(int[] tokens, int rows, float[] w, int wOff, float[] rowBias, boolean frozen, float[] gates) {
         if (frozen && (long) vocab * gw <= FULL_TABLE_FLOATS) {
             if (!fullTableReady) {
-                table = Recurrent.transpose(w, wOff, gw, vocab, table);
+                table = Matrices.transpose(w, wOff, gw, vocab, table);
                 for (int v = 0; v < vocab; v++) {
                     for (int j = 0; j < gw; j++) {
                         table[v * gw + j] += rowBias[j];

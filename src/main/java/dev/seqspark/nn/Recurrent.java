@@ -1,25 +1,35 @@
 package dev.seqspark.nn;
 
+import static dev.seqspark.nn.Matrices.checkedSize;
+import static dev.seqspark.nn.Matrices.grow;
+import static dev.seqspark.nn.Matrices.swapBatchTime;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * A stacked recurrent layer (torch.nn.RNN / GRU / LSTM semantics, see {@link RecurrentConfig}) with
- * its forward pass and its backward pass through time. Weights are read from, and gradients accumulated
- * into, the flat {@link Params} arrays; every work buffer is kept and reused between calls, so the hot
- * loop allocates nothing. Not thread-safe: one instance per task.
+ * A stacked recurrent layer (torch.nn.RNN / GRU / LSTM semantics, see {@link RecurrentConfig}) with its forward
+ * pass and its backward pass through time. Weights are read from, and gradients accumulated into, the flat
+ * {@link Params} arrays; every work buffer is kept and reused between calls, so the hot loop allocates
+ * nothing. Not thread-safe: one instance per task.
  *
  * <p>Shapes (T = seq_len, B = batch, I = input_size, H = hidden, D = directions, L = layers):
  * <ul>
  *   <li>input: (T, B, I), or (B, T, I) when batch_first; or token ids (T, B) / (B, T) for one-hot input,
  *       where I is the vocabulary size and a token selects a column of weight_ih_l0 (no dense one-hot).</li>
  *   <li>lengths: null (all T), or one per sequence in [0, T], in any order. Steps past a sequence's length
- *       do not run: its outputs there are 0 and h_n (c_n) hold its last valid step, as with PyTorch's
- *       pack_padded_sequence(enforce_sorted=False).</li>
+ *       leave its state as it was: its outputs there are 0 and h_n (c_n) hold its last valid step, as with
+ *       PyTorch's pack_padded_sequence(enforce_sorted=False).</li>
  *   <li>h0, c0: (L·D, B, H), or null for zeros.</li>
  *   <li>output: (T, B, D·H) or (B, T, D·H); h_n, c_n: (L·D, B, H).</li>
  * </ul>
  * The arrays returned are this layer's buffers: valid until the next call, and not to be modified.
+ *
+ * <p>Per (layer, direction): the input projection of all T steps at once (one multiply, or a gather for
+ * tokens), then per step one multiply {@code h_{t-1}·W_hhᵀ} into the gate buffer and one cell pass
+ * ({@link Cell}, {@link Kernels}). Backward per step: one cell pass and one multiply for dh_{t-1}; the weight
+ * gradients of all steps in one multiply each after the loop. Rows past their sequence's length are computed
+ * with the others and then put back (state carried, gradients passed through) here, once, for every cell.
  */
 public final class Recurrent {
 
@@ -29,63 +39,41 @@ public final class Recurrent {
     /** Results of {@link #backward}: dL/dinput (null for token input), dL/dh0, dL/dc0 (null unless LSTM). */
     public record InputGrads(float[] dInput, float[] dH0, float[] dC0) {}
 
-    private final RecurrentConfig cfg;
-    private final Params params;
-    private final Cell cell;
-    private final int hidden;
-    private final int gw;        // gate width G·H
-    private final int savedCount; // H-wide quantities per row kept for backward
-    private final int dirs;
-    private final int layers;
-    private final ParamLayout.TensorView[][] wIh;
-    private final ParamLayout.TensorView[][] wHh;
-    private final ParamLayout.TensorView[][] bIh;
-    private final ParamLayout.TensorView[][] bHh;
+    final RecurrentConfig cfg;
+    final Params params;
+    final Cell cell;
+    final int hidden;
+    final int gw;                 // gate width G·H
+    final int dirs;
+    final int layers;
+    final DirectionBuffers[][] dir;   // [layer][direction]
+    final Step step = new Step();
+    private final float[] rowBias;        // (G·H) b_ih + the folded part of b_hh
+    private boolean frozen;               // weights promised constant: their transposed copies are made once
 
     // Shape of the last forward.
-    private int steps;
-    private int batch;
-    private boolean oneHot;
-    private int[] tokens;
-    private boolean[][] active;       // [t][b], null when every sequence runs all T steps
+    int steps;
+    int batch;
+    boolean tokenInput;
+    int[] tokens;
+    boolean[][] active;           // [t][b], null when every sequence runs all T steps
     private boolean haveForward;
 
-    // Work buffers, grown on demand (capacity in T·B rows).
-    private int rowCap;
-    private int batchCap;
-    private float[][] layerIn;        // [l]: input of layer l, time-major (T·B, in_l); [0] may alias the caller's
-    private float[][] layerOut;       // [l]: output of layer l before dropout (T·B, D·H)
-    private float[][] dropScale;      // [l]: dropout scale per output of layer l (l < L-1), or null
-    private float[][][] gi;           // [l][d]: gate pre-activations, then activations in place (T·B, G·H)
-    private float[][][][] saved;      // [l][d][k]: k-th quantity backward needs (T·B, H)
-    private float[][][] hs;           // [l][d]: states ((T+1)·B, H), slot 0 or T holds h0
-    private float[][][] cs;           // [l][d]: cell states, LSTM only
-    private float[] rowBias;          // (G·H) b_ih + the folded part of b_hh
-    private final float[][][] whhT;   // [l][d]: (H, G·H) weight_hh transposed
-    private final OneHotProjection[] tokenProjection; // [d]: token input's gather of weight_ih_l0 columns
-    private boolean frozen;           // weights promised constant: whhT (and small gather tables) made once
-    private final boolean[][] whhTReady;
-    private float[] biasGrad;         // (G·H) column sums of the gate gradients
-    private float[] inputBf;          // time-major copy of a batch_first input
-    private float[] outputBf;         // batch_first copy of the output
-    private float[] hN = new float[0];
+    // Forward buffers, grown on demand (capacity in T·B rows).
+    int rowCap;
+    int batchCap;
+    float[][] layerIn;            // [l]: input of layer l, time-major (T·B, in_l); [0] may alias the caller's
+    private float[][] layerOut;           // [l]: output of layer l before dropout (T·B, D·H)
+    float[][] dropScale;          // [l]: dropout scale per output of layer l (l < L-1), or null
+    private float[][] dropped;            // [l]: layer l's output after dropout (the input of layer l+1)
+    private float[] inputBf;              // time-major copy of a batch_first input
+    private float[] outputBf;             // batch_first copy of the output
+    float[] hN = new float[0];
     private float[] cN;
-    // Backward's buffers, allocated by the first backward (scoring never needs them).
-    private int backwardRowCap;
-    private int backwardBatchCap;
-    private float[] dGi;              // (T·B, G·H) gate gradients of one layer and direction
-    private float[] dGh;              // same as dGi except for GRU
-    private float[] dh;
-    private float[] dhPrev;
-    private float[] dc;
-    private float[] dTopBf;           // time-major copy of a batch_first dOutput
-    private float[] dA;               // dL/d(layer output) and dL/d(layer input) above layer 0, ping-pong (T·B, D·H)
-    private float[] dB;
-    private float[] dInput;           // dL/d(input), time-major, exactly T·B·I
-    private float[] dInputBf;
-    private float[] dH0;
-    private float[] dC0;
-    private float[][] dropped;        // [l]: layer l's output after dropout (the input of layer l+1)
+
+    private RecurrentBackward backward;   // made by the first backward
+    float[] dH0;                          // (L·D, B, H), sized with h_n
+    float[] dC0;
 
     public Recurrent(RecurrentConfig cfg, Params params, String prefix) {
         this.cfg = cfg;
@@ -93,29 +81,21 @@ public final class Recurrent {
         this.cell = cfg.cell().newCell();
         this.hidden = cfg.hiddenSize();
         this.gw = cfg.cell().gates * hidden;
-        this.savedCount = cell.savedCount();
         this.rowBias = new float[gw];
-        this.biasGrad = new float[gw];
         this.dirs = cfg.directions();
         this.layers = cfg.numLayers();
-        this.whhT = new float[layers][dirs][];
-        this.whhTReady = new boolean[layers][dirs];
-        this.tokenProjection = new OneHotProjection[dirs];
-        wIh = new ParamLayout.TensorView[layers][dirs];
-        wHh = new ParamLayout.TensorView[layers][dirs];
-        bIh = new ParamLayout.TensorView[layers][dirs];
-        bHh = new ParamLayout.TensorView[layers][dirs];
+        this.dir = new DirectionBuffers[layers][dirs];
         for (int l = 0; l < layers; l++) {
             for (int d = 0; d < dirs; d++) {
                 String s = RecurrentConfig.suffix(l, d);
-                wIh[l][d] = expect(params.layout, prefix + "weight_ih" + s, gw, cfg.layerInputSize(l));
-                wHh[l][d] = expect(params.layout, prefix + "weight_hh" + s, gw, hidden);
-                if (cfg.bias()) {
-                    bIh[l][d] = expect(params.layout, prefix + "bias_ih" + s, gw);
-                    bHh[l][d] = expect(params.layout, prefix + "bias_hh" + s, gw);
-                }
+                dir[l][d] = new DirectionBuffers(expect(params.layout, prefix + "weight_ih" + s, gw, cfg.layerInputSize(l)),
+                        expect(params.layout, prefix + "weight_hh" + s, gw, hidden),
+                        cfg.bias() ? expect(params.layout, prefix + "bias_ih" + s, gw) : null,
+                        cfg.bias() ? expect(params.layout, prefix + "bias_hh" + s, gw) : null);
             }
         }
+        step.hidden = hidden;
+        step.w = params.values;
     }
 
     private static ParamLayout.TensorView expect(ParamLayout layout, String name, int... shape) {
@@ -137,12 +117,9 @@ public final class Recurrent {
      */
     public void freezeWeights() {
         frozen = true;
-        for (boolean[] r : whhTReady) {
-            java.util.Arrays.fill(r, false);
-        }
-        for (OneHotProjection p : tokenProjection) {
-            if (p != null) {
-                p.invalidate();
+        for (DirectionBuffers[] row : dir) {
+            for (DirectionBuffers b : row) {
+                b.invalidate();
             }
         }
     }
@@ -160,7 +137,7 @@ public final class Recurrent {
                     + cfg.inputSize() + " = " + expected);
         }
         prepare(seqLen, batchSize, lengths);
-        oneHot = false;
+        tokenInput = false;
         if (cfg.batchFirst()) {
             inputBf = grow(inputBf, (int) expected);
             swapBatchTime(input, inputBf, batchSize, seqLen, cfg.inputSize());
@@ -183,9 +160,9 @@ public final class Recurrent {
                     + " ids; expected seq_len×batch = " + seqLen * batchSize);
         }
         prepare(seqLen, batchSize, lengths);
-        oneHot = true;
-        if (tokens == null || tokens.length < tokenIds.length) {
-            tokens = new int[tokenIds.length];
+        tokenInput = true;
+        if (tokens == null || tokens.length < seqLen * batchSize) {
+            tokens = new int[seqLen * batchSize];
         }
         int vocab = cfg.inputSize();
         for (int t = 0; t < seqLen; t++) {
@@ -268,19 +245,12 @@ public final class Recurrent {
         dropped = new float[layers][];
         layerOut = new float[layers][];
         dropScale = new float[layers][];
-        gi = new float[layers][dirs][];
-        saved = new float[layers][dirs][][];
-        hs = new float[layers][dirs][];
-        cs = new float[layers][dirs][];
         int out = cfg.outputSize();
         checkedSize((long) rows * Math.max(gw, out) + (long) batchSize * hidden);
         for (int l = 0; l < layers; l++) {
             layerOut[l] = new float[rows * out];
             for (int d = 0; d < dirs; d++) {
-                gi[l][d] = new float[rows * gw];
-                saved[l][d] = new float[savedCount][rows * hidden];
-                hs[l][d] = new float[(rows + batchSize) * hidden];
-                cs[l][d] = cfg.cell().hasCellState() ? new float[(rows + batchSize) * hidden] : null;
+                dir[l][d].allocate(rows, batchSize, gw, hidden, cell.savedCount(), cfg.cell().hasCellState());
             }
         }
     }
@@ -290,37 +260,8 @@ public final class Recurrent {
      * (and a batch_first copy). For sizing batches by memory.
      */
     public long forwardFloatsPerRow() {
-        long perDirection = gw + (long) savedCount * hidden + hidden + (cfg.cell().hasCellState() ? hidden : 0);
+        long perDirection = gw + (long) cell.savedCount() * hidden + hidden + (cfg.cell().hasCellState() ? hidden : 0);
         return layers * ((long) dirs * perDirection + cfg.outputSize()) + (cfg.batchFirst() ? cfg.outputSize() : 0);
-    }
-
-    /** Backward's buffers for the capacity forward has; never needed when scoring. */
-    private void allocateBackward() {
-        if (dGi != null && backwardRowCap >= rowCap && backwardBatchCap >= batchCap) {
-            return;
-        }
-        backwardRowCap = rowCap;
-        backwardBatchCap = batchCap;
-        dGi = new float[checkedSize((long) rowCap * gw)];
-        dGh = cell.separateRecurrentGrad() ? new float[rowCap * gw] : dGi;
-        dh = new float[batchCap * hidden];
-        dhPrev = new float[batchCap * hidden];
-        dc = cfg.cell().hasCellState() ? new float[batchCap * hidden] : null;
-        dA = new float[checkedSize((long) rowCap * cfg.outputSize())];
-        dB = new float[rowCap * cfg.outputSize()];
-    }
-
-    /** An array length, refusing what does not fit in one Java array rather than overflowing. */
-    static int checkedSize(long n) {
-        if (n > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("a buffer of " + n + " floats does not fit in one array: "
-                    + "use fewer steps or rows per batch");
-        }
-        return (int) n;
-    }
-
-    private static float[] grow(float[] buf, int size) {
-        return buf != null && buf.length >= size ? buf : new float[size];
     }
 
     private Output run(float[] h0, float[] c0, SplittableRandom dropoutRng) {
@@ -354,33 +295,33 @@ public final class Recurrent {
     }
 
     /**
-     * gi = x · W_ihᵀ + b_ih (+ b_hh where the cell adds it straight to the gates) for all T·B rows at once;
+     * gates = x · W_ihᵀ + b_ih (+ b_hh where the cell adds it straight to the gates) for all T·B rows at once;
      * a gather of weight_ih columns for token input.
      */
     private void inputProjection(int l, int d, int rows) {
+        DirectionBuffers b = dir[l][d];
         float[] w = params.values;
-        float[] g = gi[l][d];
-        computeRowBias(l, d);
+        computeRowBias(b);
         int in = cfg.layerInputSize(l);
-        if (l == 0 && oneHot) {
-            if (tokenProjection[d] == null) {
-                tokenProjection[d] = new OneHotProjection(in, gw);
+        if (l == 0 && tokenInput) {
+            if (b.tokens == null) {
+                b.tokens = new OneHotProjection(in, gw);
             }
-            tokenProjection[d].forward(tokens, rows, w, wIh[l][d].offset(), rowBias, frozen, g);
+            b.tokens.forward(tokens, rows, w, b.wIh.offset(), rowBias, frozen, b.gates);
         } else {
             for (int r = 0; r < rows; r++) {
-                System.arraycopy(rowBias, 0, g, r * gw, gw);
+                System.arraycopy(rowBias, 0, b.gates, r * gw, gw);
             }
-            Blas.gemm(false, true, rows, gw, in, 1f, layerIn[l], 0, in, w, wIh[l][d].offset(), in, 1f, g, 0, gw);
+            Blas.gemm(false, true, rows, gw, in, 1f, layerIn[l], 0, in, w, b.wIh.offset(), in, 1f, b.gates, 0, gw);
         }
     }
 
     /** b_ih plus the leading rows of b_hh that the cell adds to the gates once (zeros without bias). */
-    private void computeRowBias(int l, int d) {
+    private void computeRowBias(DirectionBuffers b) {
         float[] w = params.values;
         if (cfg.bias()) {
-            int bi = bIh[l][d].offset();
-            int bh = bHh[l][d].offset();
+            int bi = b.bIh.offset();
+            int bh = b.bHh.offset();
             int folded = cell.foldedRecurrentBiasRows(hidden);
             for (int j = 0; j < gw; j++) {
                 rowBias[j] = w[bi + j] + (j < folded ? w[bh + j] : 0f);
@@ -390,245 +331,81 @@ public final class Recurrent {
         }
     }
 
-    /** weight_hh transposed, (H, G·H), with one spare row: netlib checks offset + ld·cols ≤ length (GRU's n block). */
-    private float[] whhT(int l, int d) {
-        if (!frozen || !whhTReady[l][d]) {
-            if (whhT[l][d] == null) {
-                whhT[l][d] = new float[hidden * gw + gw];
-            }
-            transpose(params.values, wHh[l][d].offset(), gw, hidden, whhT[l][d]);
-            whhTReady[l][d] = true;
-        }
-        return whhT[l][d];
+    /** Points {@link #step} at time step t of direction d in buffers b (states, gates, saved quantities). */
+    void at(DirectionBuffers b, int d, int t) {
+        int bh = batch * hidden;
+        step.batch = batch;
+        step.gates = b.gates;
+        step.gatesOff = t * batch * gw;
+        step.saved = b.saved;
+        step.savedOff = t * bh;
+        step.h = b.h;
+        step.c = b.c;
+        step.prev = (d == 0 ? t : t + 1) * bh;
+        step.out = (d == 0 ? t + 1 : t) * bh;
     }
 
     /** The time loop of one layer and direction. */
     private void recur(int l, int d, float[] h0, float[] c0) {
+        DirectionBuffers b = dir[l][d];
         int bh = batch * hidden;
-        float[] h = hs[l][d];
-        float[] c = cs[l][d];
         int first = d == 0 ? 0 : steps * bh;   // slot of the initial state
         int stateOff = (l * dirs + d) * bh;
-        if (h0 != null) {
-            System.arraycopy(h0, stateOff, h, first, bh);
-        } else {
-            Arrays.fill(h, first, first + bh, 0f);
+        initialState(b.h, first, h0, stateOff, bh);
+        if (b.c != null) {
+            initialState(b.c, first, c0, stateOff, bh);
         }
-        if (c != null) {
-            if (c0 != null) {
-                System.arraycopy(c0, stateOff, c, first, bh);
-            } else {
-                Arrays.fill(c, first, first + bh, 0f);
-            }
-        }
-        float[] w = params.values;
-        float[] wT = whhT(l, d);
+        step.whhT = b.whhT(params.values, gw, hidden, frozen);
+        step.bhh = cfg.bias() ? b.bHh.offset() : -1;
         float[] out = layerOut[l];
         int outW = cfg.outputSize();
         for (int k = 0; k < steps; k++) {
             int t = d == 0 ? k : steps - 1 - k;
-            int hPrev = (d == 0 ? t : t + 1) * bh;
-            int hOut = (d == 0 ? t + 1 : t) * bh;
-            int aOff = t * batch * gw;
-            int sOff = t * batch * hidden;
-            cell.addRecurrent(batch, hidden, wT, w, cfg.bias() ? bHh[l][d].offset() : -1, h, hPrev,
-                    gi[l][d], aOff, saved[l][d], sOff);
+            at(b, d, t);
+            cell.addRecurrent(step);
+            cell.forward(step);
             boolean[] act = active == null ? null : active[t];
-            cell.forward(batch, hidden, act, gi[l][d], aOff, saved[l][d], sOff, h, hPrev, hOut, c, hPrev, hOut);
-            for (int b = 0; b < batch; b++) {
-                int o = (t * batch + b) * outW + d * hidden;
-                if (act == null || act[b]) {
-                    System.arraycopy(h, hOut + b * hidden, out, o, hidden);
+            for (int r = 0; r < batch; r++) {
+                int o = (t * batch + r) * outW + d * hidden;
+                if (act == null || act[r]) {
+                    System.arraycopy(b.h, step.out + r * hidden, out, o, hidden);
                 } else {
+                    // Past its length: the state is carried unchanged and the output is 0.
+                    System.arraycopy(b.h, step.prev + r * hidden, b.h, step.out + r * hidden, hidden);
+                    if (b.c != null) {
+                        System.arraycopy(b.c, step.prev + r * hidden, b.c, step.out + r * hidden, hidden);
+                    }
                     Arrays.fill(out, o, o + hidden, 0f);
                 }
             }
         }
         int last = d == 0 ? steps * bh : 0;
-        System.arraycopy(h, last, hN, stateOff, bh);
-        if (c != null) {
-            System.arraycopy(c, last, cN, stateOff, bh);
+        System.arraycopy(b.h, last, hN, stateOff, bh);
+        if (b.c != null) {
+            System.arraycopy(b.c, last, cN, stateOff, bh);
+        }
+    }
+
+    static void initialState(float[] states, int slot, float[] given, int givenOff, int n) {
+        if (given != null) {
+            System.arraycopy(given, givenOff, states, slot, n);
+        } else {
+            Arrays.fill(states, slot, slot + n, 0f);
         }
     }
 
     /**
      * Backward through time of the last forward: adds every parameter's gradient into {@code params.grads}
      * and returns the gradients of the inputs. {@code dOutput} is shaped like the output; {@code dHn},
-     * {@code dCn} like h_n, c_n; any of them may be null for zero.
+     * {@code dCn} like h_n, c_n; any of them may be null for zero. See {@link RecurrentBackward}.
      */
     public InputGrads backward(float[] dOutput, float[] dHn, float[] dCn) {
         if (!haveForward) {
             throw new IllegalStateException("backward needs a forward first");
         }
-        allocateBackward();
-        int rows = steps * batch;
-        int out = cfg.outputSize();
-        int bh = batch * hidden;
-        float[] dOut;
-        if (dOutput == null) {
-            dOut = dA;
-            Arrays.fill(dOut, 0, rows * out, 0f);
-        } else {
-            if (dOutput.length != rows * out) {
-                throw new IllegalArgumentException("dOutput has " + dOutput.length + " values; expected " + rows * out);
-            }
-            if (cfg.batchFirst()) {
-                dTopBf = grow(dTopBf, rows * out);
-                swapBatchTime(dOutput, dTopBf, batch, steps, out);
-                dOut = dTopBf;
-            } else {
-                dOut = dOutput;
-            }
+        if (backward == null) {
+            backward = new RecurrentBackward(this);   // scoring never gets here: no backward buffers
         }
-        checkStateGrad(dHn, "dHn");
-        checkStateGrad(dCn, "dCn");
-        float[] g = params.grads;
-        float[] w = params.values;
-        for (int l = layers - 1; l >= 0; l--) {
-            int in = cfg.layerInputSize(l);
-            boolean needInputGrad = !(l == 0 && oneHot);
-            float[] dIn;
-            if (l > 0) {
-                dIn = dOut == dA ? dB : dA;
-            } else {
-                dInput = needInputGrad && (dInput == null || dInput.length != rows * in) ? new float[rows * in] : dInput;
-                dIn = dInput;
-            }
-            for (int d = 0; d < dirs; d++) {
-                int stateOff = (l * dirs + d) * bh;
-                backwardThroughTime(l, d, dOut, dHn, dCn, stateOff);
-                // Weight gradients of all steps in one multiply each: dW_hh += Σ_t dghᵀ · h_{t-1}.
-                int prevBlock = d == 0 ? 0 : bh;
-                Blas.gemm(true, false, gw, hidden, rows, 1f, dGh, 0, gw, hs[l][d], prevBlock, hidden,
-                        1f, g, wHh[l][d].offset(), hidden);
-                if (l == 0 && oneHot) {
-                    tokenProjection[d].backward(tokens, rows, dGi, g, wIh[l][d].offset());
-                } else {
-                    Blas.gemm(true, false, gw, in, rows, 1f, dGi, 0, gw, layerIn[l], 0, in,
-                            1f, g, wIh[l][d].offset(), in);
-                }
-                if (cfg.bias()) {
-                    Blas.columnSums(dGi, 0, rows, gw, 1f, g, bIh[l][d].offset());
-                    if (dGh == dGi) {   // the same sums: add them again rather than recompute
-                        Blas.columnSums(dGi, 0, rows, gw, 0f, biasGrad, 0);
-                        int bo = bHh[l][d].offset();
-                        for (int j = 0; j < gw; j++) {
-                            g[bo + j] += biasGrad[j];
-                        }
-                    } else {
-                        Blas.columnSums(dGh, 0, rows, gw, 1f, g, bHh[l][d].offset());
-                    }
-                }
-                if (needInputGrad) {
-                    Blas.gemm(false, false, rows, in, gw, 1f, dGi, 0, gw, w, wIh[l][d].offset(), in,
-                            d == 0 ? 0f : 1f, dIn, 0, in);
-                }
-            }
-            if (l > 0) {
-                float[] m = dropScale[l - 1];
-                if (m != null) {
-                    for (int i = 0; i < rows * in; i++) {
-                        dIn[i] *= m[i];
-                    }
-                }
-                dOut = dIn;
-            }
-        }
-        float[] dX = null;
-        if (!oneHot) {
-            dX = dInput;
-            if (cfg.batchFirst()) {
-                dInputBf = dInputBf == null || dInputBf.length != dInput.length ? new float[dInput.length] : dInputBf;
-                swapBatchTime(dInput, dInputBf, steps, batch, cfg.inputSize());
-                dX = dInputBf;
-            }
-        }
-        return new InputGrads(dX, dH0, dC0);
-    }
-
-    private void checkStateGrad(float[] s, String name) {
-        if (s != null && s.length != hN.length) {
-            throw new IllegalArgumentException(name + " has " + s.length + " values; expected " + hN.length);
-        }
-    }
-
-    /** The reverse time loop of one layer and direction: fills dGi/dGh and dh0 (dc0). */
-    private void backwardThroughTime(int l, int d, float[] dOut, float[] dHn, float[] dCn, int stateOff) {
-        int bh = batch * hidden;
-        int outW = cfg.outputSize();
-        float[] h = hs[l][d];
-        float[] c = cs[l][d];
-        float[] w = params.values;
-        int whh = wHh[l][d].offset();
-        if (dHn != null) {
-            System.arraycopy(dHn, stateOff, dh, 0, bh);
-        } else {
-            Arrays.fill(dh, 0, bh, 0f);
-        }
-        if (dc != null) {
-            if (dCn != null) {
-                System.arraycopy(dCn, stateOff, dc, 0, bh);
-            } else {
-                Arrays.fill(dc, 0, bh, 0f);
-            }
-        }
-        float[] cur = dh;
-        float[] prev = dhPrev;
-        for (int k = steps - 1; k >= 0; k--) {
-            int t = d == 0 ? k : steps - 1 - k;
-            int hPrev = (d == 0 ? t : t + 1) * bh;
-            int hOut = (d == 0 ? t + 1 : t) * bh;
-            boolean[] act = active == null ? null : active[t];
-            for (int b = 0; b < batch; b++) {
-                if (act == null || act[b]) {
-                    int o = (t * batch + b) * outW + d * hidden;
-                    int r = b * hidden;
-                    for (int j = 0; j < hidden; j++) {
-                        cur[r + j] += dOut[o + j];
-                    }
-                }
-            }
-            int dgOff = t * batch * gw;
-            cell.backward(batch, hidden, act, cur, prev, dc, gi[l][d], dgOff, saved[l][d], t * batch * hidden,
-                    h, hPrev, hOut, c, hPrev, hOut, dGi, dGh, dgOff);
-            Blas.gemm(false, false, batch, hidden, gw, 1f, dGh, dgOff, gw, w, whh, hidden, 1f, prev, 0, hidden);
-            float[] tmp = cur;
-            cur = prev;
-            prev = tmp;
-        }
-        System.arraycopy(cur, 0, dH0, stateOff, bh);
-        if (dc != null) {
-            System.arraycopy(dc, 0, dC0, stateOff, bh);
-        }
-    }
-
-    /**
-     * out (cols, rows) = transpose of the (rows, cols) matrix at {@code off}; reuses {@code out} if big enough.
-     * In 32×32 tiles, so that both sides stay in cache.
-     */
-    static float[] transpose(float[] src, int off, int rows, int cols, float[] out) {
-        float[] dst = grow(out, rows * cols);
-        final int tile = 32;
-        for (int r0 = 0; r0 < rows; r0 += tile) {
-            int r1 = Math.min(rows, r0 + tile);
-            for (int c0 = 0; c0 < cols; c0 += tile) {
-                int c1 = Math.min(cols, c0 + tile);
-                for (int r = r0; r < r1; r++) {
-                    for (int c = c0; c < c1; c++) {
-                        dst[c * rows + r] = src[off + r * cols + c];
-                    }
-                }
-            }
-        }
-        return dst;
-    }
-
-    /** (n1, n2, width) → (n2, n1, width): between batch-first and time-major layouts. */
-    static void swapBatchTime(float[] src, float[] dst, int n1, int n2, int width) {
-        for (int i = 0; i < n1; i++) {
-            for (int j = 0; j < n2; j++) {
-                System.arraycopy(src, (i * n2 + j) * width, dst, (j * n1 + i) * width, width);
-            }
-        }
+        return backward.run(dOutput, dHn, dCn);
     }
 }

@@ -5,6 +5,7 @@ package dev.seqspark.nn;
  * with the padded positions left out), fused with its gradient.
  */
 public final class SoftmaxCrossEntropy {
+    private static final Kernels K = Kernels.get();
     private SoftmaxCrossEntropy() {}
 
     /**
@@ -42,13 +43,10 @@ public final class SoftmaxCrossEntropy {
                 continue;
             }
             // exp once per logit: the shifted exponentials are kept in dLogits, then normalised.
-            float max = rowMax(logits, o, classes);
-            double z = expShifted(logits, o, classes, max, dLogits);
+            float max = K.max(logits, o, classes);
+            double z = K.expShifted(logits, o, classes, max, dLogits);
             sum += max + Math.log(z) - logits[o + y];
-            float scale = (float) (inv / z);
-            for (int j = o; j < o + classes; j++) {
-                dLogits[j] *= scale;
-            }
+            K.scale(dLogits, o, classes, (float) (inv / z));
             dLogits[o + y] -= inv;
         }
         return sum / count;
@@ -70,55 +68,8 @@ public final class SoftmaxCrossEntropy {
 
     /** log Σ_j exp(row[j]), shifted by the row's maximum so that nothing overflows. */
     public static double logSumExp(float[] logits, int off, int classes) {
-        float max = rowMax(logits, off, classes);
-        return max + Math.log(expShifted(logits, off, classes, max, null));
-    }
-
-    private static float rowMax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = off; j < off + n; j++) {
-            max = Math.max(max, x[j]);
-        }
-        return max;
-    }
-
-    /**
-     * Σ_j exp(x[off + j] − max) in float32 exponentials (stored into {@code out} at the same offsets when
-     * given), summed in four float lanes and added in double: the rounding error stays near float32's own
-     * for any row width, where one running float sum would lose digits on a 30,000-word vocabulary.
-     */
-    private static double expShifted(float[] x, int off, int n, float max, float[] out) {
-        float s0 = 0;
-        float s1 = 0;
-        float s2 = 0;
-        float s3 = 0;
-        int j = off;
-        int end = off + n;
-        for (; j + 3 < end; j += 4) {
-            float e0 = Activations.exp(x[j] - max);
-            float e1 = Activations.exp(x[j + 1] - max);
-            float e2 = Activations.exp(x[j + 2] - max);
-            float e3 = Activations.exp(x[j + 3] - max);
-            if (out != null) {
-                out[j] = e0;
-                out[j + 1] = e1;
-                out[j + 2] = e2;
-                out[j + 3] = e3;
-            }
-            s0 += e0;
-            s1 += e1;
-            s2 += e2;
-            s3 += e3;
-        }
-        double z = (double) s0 + s1 + s2 + s3;
-        for (; j < end; j++) {
-            float e = Activations.exp(x[j] - max);
-            if (out != null) {
-                out[j] = e;
-            }
-            z += e;
-        }
-        return z;
+        float max = K.max(logits, off, classes);
+        return max + Math.log(K.expShifted(logits, off, classes, max, null));
     }
 
     private static int checkTarget(int y, int classes) {

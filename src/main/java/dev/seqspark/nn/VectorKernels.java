@@ -1,0 +1,345 @@
+package dev.seqspark.nn;
+
+import static dev.seqspark.nn.Activations.CLAMP;
+import static dev.seqspark.nn.Activations.E0;
+import static dev.seqspark.nn.Activations.E1;
+import static dev.seqspark.nn.Activations.E2;
+import static dev.seqspark.nn.Activations.E3;
+import static dev.seqspark.nn.Activations.E4;
+import static dev.seqspark.nn.Activations.E5;
+import static dev.seqspark.nn.Activations.EXP_MAX;
+import static dev.seqspark.nn.Activations.EXP_MIN;
+import static dev.seqspark.nn.Activations.INV_CLAMP;
+import static dev.seqspark.nn.Activations.LN2_HI;
+import static dev.seqspark.nn.Activations.LN2_LO;
+import static dev.seqspark.nn.Activations.LOG2E;
+import static dev.seqspark.nn.Activations.P0;
+import static dev.seqspark.nn.Activations.P1;
+import static dev.seqspark.nn.Activations.P2;
+import static dev.seqspark.nn.Activations.P3;
+import static dev.seqspark.nn.Activations.P4;
+import static dev.seqspark.nn.Activations.P5;
+import static dev.seqspark.nn.Activations.P6;
+import static dev.seqspark.nn.Activations.Q0;
+import static dev.seqspark.nn.Activations.Q1;
+import static dev.seqspark.nn.Activations.Q2;
+import static dev.seqspark.nn.Activations.Q3;
+import static dev.seqspark.nn.Activations.Q4;
+import static dev.seqspark.nn.Activations.ROUND;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The kernels with the incubator Vector API, in the preferred species (512 bits on AVX-512: 16 floats per
+ * operation). Each formula is {@link Activations}' and {@link ScalarKernels}' expression, operation for
+ * operation, so the results are the same bits; the tail of a row shorter than a vector runs the scalar code.
+ * Loaded only by {@link Kernels}, by name, when the module is readable.
+ */
+final class VectorKernels extends Kernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private final ScalarKernels tail = new ScalarKernels(null);
+
+    VectorKernels() {
+        if (S.vectorBitSize() < 256) {
+            throw new UnsupportedOperationException("the preferred vector species is " + S.vectorBitSize()
+                    + " bits, narrower than 256");
+        }
+        if (LANES % L != 0) {
+            throw new UnsupportedOperationException(L + " float lanes do not divide " + LANES);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "vector (jdk.incubator.vector, " + S.vectorBitSize() + "-bit " + L + " floats)";
+    }
+
+    // ---- the activations, as Activations.tanh / sigmoid / exp
+
+    private static FloatVector tanh(FloatVector x) {
+        FloatVector c = x.min(CLAMP).max(-CLAMP);
+        FloatVector t = c.mul(INV_CLAMP);
+        FloatVector s = t.mul(t);
+        FloatVector p = s.mul(P6).add(P5).mul(s).add(P4).mul(s).add(P3).mul(s).add(P2).mul(s).add(P1).mul(s).add(P0);
+        FloatVector q = s.mul(Q4).add(Q3).mul(s).add(Q2).mul(s).add(Q1).mul(s).add(Q0);
+        return c.mul(p).div(q);
+    }
+
+    private static FloatVector sigmoid(FloatVector x) {
+        return tanh(x.mul(0.5f)).mul(0.5f).add(0.5f);
+    }
+
+    private static FloatVector exp(FloatVector x) {
+        FloatVector c = x.min(EXP_MAX).max(EXP_MIN);
+        FloatVector t = c.mul(LOG2E).add(ROUND);
+        FloatVector fn = t.sub(ROUND);
+        FloatVector r = c.sub(fn.mul(LN2_HI)).sub(fn.mul(LN2_LO));
+        FloatVector p = r.mul(E5).add(E4).mul(r).add(E3).mul(r).add(E2).mul(r).add(E1).mul(r).add(E0)
+                .mul(r.mul(r)).add(r).add(1f);
+        FloatVector scale = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return p.mul(scale);
+    }
+
+    private static FloatVector one() {
+        return FloatVector.broadcast(S, 1f);
+    }
+
+    @Override
+    public void tanh(float[] a, int from, int to) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            tanh(FloatVector.fromArray(S, a, i)).intoArray(a, i);
+        }
+        tail.tanh(a, i, to);
+    }
+
+    @Override
+    public void sigmoid(float[] a, int from, int to) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            sigmoid(FloatVector.fromArray(S, a, i)).intoArray(a, i);
+        }
+        tail.sigmoid(a, i, to);
+    }
+
+    @Override
+    public void relu(float[] a, int from, int to) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector.fromArray(S, a, i).max(0f).intoArray(a, i);
+        }
+        tail.relu(a, i, to);
+    }
+
+    @Override
+    public void tanhBackward(float[] a, int aOff, float[] dh, int dhOff, float[] dgi, int dgOff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector h = FloatVector.fromArray(S, a, aOff + i);
+            FloatVector.fromArray(S, dh, dhOff + i).mul(one().sub(h.mul(h))).intoArray(dgi, dgOff + i);
+        }
+        tail.tanhBackward(a, aOff + i, dh, dhOff + i, dgi, dgOff + i, n - i);
+    }
+
+    @Override
+    public void reluBackward(float[] a, int aOff, float[] dh, int dhOff, float[] dgi, int dgOff, int n) {
+        int i = 0;
+        FloatVector zero = FloatVector.zero(S);
+        for (; i + L <= n; i += L) {
+            VectorMask<Float> on = FloatVector.fromArray(S, a, aOff + i).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(S, dh, dhOff + i), on).intoArray(dgi, dgOff + i);
+        }
+        tail.reluBackward(a, aOff + i, dh, dhOff + i, dgi, dgOff + i, n - i);
+    }
+
+    // ---- GRU
+
+    @Override
+    public void gruForward(int batch, int hidden, float[] act, int aOff, float[] ghn, int sOff,
+                           float[] h, int hPrev, int hOut) {
+        int gw = 3 * hidden;
+        int vec = hidden - hidden % L;
+        for (int b = 0; b < batch; b++) {
+            int r = aOff + b * gw;
+            int z = r + hidden;
+            int n = z + hidden;
+            int s = sOff + b * hidden;
+            int hp = hPrev + b * hidden;
+            int ho = hOut + b * hidden;
+            for (int j = 0; j < vec; j += L) {
+                FloatVector rj = sigmoid(FloatVector.fromArray(S, act, r + j));
+                FloatVector zj = sigmoid(FloatVector.fromArray(S, act, z + j));
+                FloatVector nj = tanh(FloatVector.fromArray(S, act, n + j).add(rj.mul(FloatVector.fromArray(S, ghn, s + j))));
+                rj.intoArray(act, r + j);
+                zj.intoArray(act, z + j);
+                nj.intoArray(act, n + j);
+                one().sub(zj).mul(nj).add(zj.mul(FloatVector.fromArray(S, h, hp + j))).intoArray(h, ho + j);
+            }
+            if (vec < hidden) {
+                gruTail(hidden, vec, act, r, ghn, s, h, hp, ho);
+            }
+        }
+    }
+
+    private static void gruTail(int hidden, int from, float[] act, int r, float[] ghn, int s, float[] h, int hp, int ho) {
+        for (int j = from; j < hidden; j++) {
+            float rj = Activations.sigmoid(act[r + j]);
+            float zj = Activations.sigmoid(act[r + hidden + j]);
+            float nj = Activations.tanh(act[r + 2 * hidden + j] + rj * ghn[s + j]);
+            act[r + j] = rj;
+            act[r + hidden + j] = zj;
+            act[r + 2 * hidden + j] = nj;
+            h[ho + j] = (1f - zj) * nj + zj * h[hp + j];
+        }
+    }
+
+    @Override
+    public void gruBackward(int batch, int hidden, float[] act, int aOff, float[] ghn, int sOff,
+                            float[] h, int hPrev, float[] dh, float[] dhPrev, float[] dgi, float[] dgh, int dgOff) {
+        if (hidden % L != 0) {
+            tail.gruBackward(batch, hidden, act, aOff, ghn, sOff, h, hPrev, dh, dhPrev, dgi, dgh, dgOff);
+            return;
+        }
+        int gw = 3 * hidden;
+        for (int b = 0; b < batch; b++) {
+            int row = b * hidden;
+            int ar = aOff + b * gw;
+            int dr = dgOff + b * gw;
+            int s = sOff + row;
+            int hp = hPrev + row;
+            for (int j = 0; j < hidden; j += L) {
+                FloatVector g = FloatVector.fromArray(S, dh, row + j);
+                FloatVector r = FloatVector.fromArray(S, act, ar + j);
+                FloatVector z = FloatVector.fromArray(S, act, ar + hidden + j);
+                FloatVector n = FloatVector.fromArray(S, act, ar + 2 * hidden + j);
+                FloatVector dn = g.mul(one().sub(z)).mul(one().sub(n.mul(n)));
+                FloatVector drj = dn.mul(FloatVector.fromArray(S, ghn, s + j)).mul(r).mul(one().sub(r));
+                FloatVector dzj = g.mul(FloatVector.fromArray(S, h, hp + j).sub(n)).mul(z).mul(one().sub(z));
+                drj.intoArray(dgi, dr + j);
+                dzj.intoArray(dgi, dr + hidden + j);
+                dn.intoArray(dgi, dr + 2 * hidden + j);
+                drj.intoArray(dgh, dr + j);
+                dzj.intoArray(dgh, dr + hidden + j);
+                dn.mul(r).intoArray(dgh, dr + 2 * hidden + j);
+                g.mul(z).intoArray(dhPrev, row + j);
+            }
+        }
+    }
+
+    // ---- LSTM
+
+    @Override
+    public void lstmForward(int batch, int hidden, float[] act, int aOff, float[] tc, int sOff,
+                            float[] h, float[] c, int prev, int out) {
+        if (hidden % L != 0) {
+            tail.lstmForward(batch, hidden, act, aOff, tc, sOff, h, c, prev, out);
+            return;
+        }
+        int gw = 4 * hidden;
+        for (int b = 0; b < batch; b++) {
+            int i = aOff + b * gw;
+            int f = i + hidden;
+            int g = f + hidden;
+            int o = g + hidden;
+            int row = b * hidden;
+            for (int j = 0; j < hidden; j += L) {
+                FloatVector ij = sigmoid(FloatVector.fromArray(S, act, i + j));
+                FloatVector fj = sigmoid(FloatVector.fromArray(S, act, f + j));
+                FloatVector gj = tanh(FloatVector.fromArray(S, act, g + j));
+                FloatVector oj = sigmoid(FloatVector.fromArray(S, act, o + j));
+                FloatVector cj = fj.mul(FloatVector.fromArray(S, c, prev + row + j)).add(ij.mul(gj));
+                FloatVector tcj = tanh(cj);
+                ij.intoArray(act, i + j);
+                fj.intoArray(act, f + j);
+                gj.intoArray(act, g + j);
+                oj.intoArray(act, o + j);
+                cj.intoArray(c, out + row + j);
+                tcj.intoArray(tc, sOff + row + j);
+                oj.mul(tcj).intoArray(h, out + row + j);
+            }
+        }
+    }
+
+    @Override
+    public void lstmBackward(int batch, int hidden, float[] act, int aOff, float[] tc, int sOff,
+                             float[] c, int prev, float[] dh, float[] dc, float[] dgi, int dgOff) {
+        if (hidden % L != 0) {
+            tail.lstmBackward(batch, hidden, act, aOff, tc, sOff, c, prev, dh, dc, dgi, dgOff);
+            return;
+        }
+        int gw = 4 * hidden;
+        for (int b = 0; b < batch; b++) {
+            int row = b * hidden;
+            int a = aOff + b * gw;
+            int d = dgOff + b * gw;
+            for (int j = 0; j < hidden; j += L) {
+                FloatVector i = FloatVector.fromArray(S, act, a + j);
+                FloatVector f = FloatVector.fromArray(S, act, a + hidden + j);
+                FloatVector g = FloatVector.fromArray(S, act, a + 2 * hidden + j);
+                FloatVector o = FloatVector.fromArray(S, act, a + 3 * hidden + j);
+                FloatVector t = FloatVector.fromArray(S, tc, sOff + row + j);
+                FloatVector gh = FloatVector.fromArray(S, dh, row + j);
+                FloatVector dct = FloatVector.fromArray(S, dc, row + j).add(gh.mul(o).mul(one().sub(t.mul(t))));
+                dct.mul(g).mul(i).mul(one().sub(i)).intoArray(dgi, d + j);
+                dct.mul(FloatVector.fromArray(S, c, prev + row + j)).mul(f).mul(one().sub(f)).intoArray(dgi, d + hidden + j);
+                dct.mul(i).mul(one().sub(g.mul(g))).intoArray(dgi, d + 2 * hidden + j);
+                gh.mul(t).mul(o).mul(one().sub(o)).intoArray(dgi, d + 3 * hidden + j);
+                dct.mul(f).intoArray(dc, row + j);
+            }
+        }
+    }
+
+    // ---- softmax
+
+    @Override
+    public float max(float[] x, int off, int n) {
+        int j = 0;
+        float m = Float.NEGATIVE_INFINITY;
+        if (n >= L) {
+            FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; j + L <= n; j += L) {
+                acc = acc.max(FloatVector.fromArray(S, x, off + j));
+            }
+            m = acc.reduceLanes(VectorOperators.MAX);   // max is exact in any order
+        }
+        for (; j < n; j++) {
+            m = Math.max(m, x[off + j]);
+        }
+        return m;
+    }
+
+    @Override
+    public double expShifted(float[] x, int off, int n, float shift, float[] out) {
+        // The partial sums exactly as ScalarKernels keeps them: element j into sum j mod LANES, flushed into
+        // double sums every BLOCK elements.
+        int k = LANES / L;
+        FloatVector[] acc = new FloatVector[k];
+        float[] part = new float[LANES];
+        double[] whole = new double[LANES];
+        int j = 0;
+        while (j < n) {
+            int blockEnd = Math.min(n, j + BLOCK);
+            for (int v = 0; v < k; v++) {
+                acc[v] = FloatVector.zero(S);
+            }
+            for (; j + LANES <= blockEnd; j += LANES) {
+                for (int v = 0; v < k; v++) {
+                    int at = off + j + v * L;
+                    FloatVector e = exp(FloatVector.fromArray(S, x, at).sub(shift));
+                    if (out != null) {
+                        e.intoArray(out, at);
+                    }
+                    acc[v] = acc[v].add(e);
+                }
+            }
+            for (int v = 0; v < k; v++) {
+                acc[v].intoArray(part, v * L);
+            }
+            for (; j < blockEnd; j++) {
+                float e = Activations.exp(x[off + j] - shift);
+                if (out != null) {
+                    out[off + j] = e;
+                }
+                part[j & (LANES - 1)] += e;
+            }
+            flush(part, whole);
+        }
+        return sumInOrder(whole);
+    }
+
+    @Override
+    public void scale(float[] x, int off, int n, float s) {
+        int j = 0;
+        for (; j + L <= n; j += L) {
+            FloatVector.fromArray(S, x, off + j).mul(s).intoArray(x, off + j);
+        }
+        for (; j < n; j++) {
+            x[off + j] *= s;
+        }
+    }
+}
