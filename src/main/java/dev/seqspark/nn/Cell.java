@@ -116,25 +116,31 @@ abstract class Cell {
             return true;
         }
 
+        /**
+         * One multiply for all three blocks, h_{t-1}·W_hhᵀ (+ b_hn in the n block), into the step's scratch
+         * {@code rh}: the kernel adds the r and z blocks to the input side and keeps the n block apart.
+         */
         @Override
         void addRecurrent(Step s) {
             int hidden = s.hidden;
             int gw = 3 * hidden;
-            Blas.gemm(false, false, s.batch, 2 * hidden, hidden, 1f, s.h, s.prev, hidden, s.whhT, 0, gw, 1f,
-                    s.gates, s.gatesOff, gw);
-            float[] ghn = s.saved[0];
-            if (s.bhh >= 0) {
-                for (int b = 0; b < s.batch; b++) {
-                    System.arraycopy(s.w, s.bhh + 2 * hidden, ghn, s.savedOff + b * hidden, hidden);
+            float[] rh = s.scratch;
+            for (int b = 0; b < s.batch; b++) {
+                int q = b * gw;
+                java.util.Arrays.fill(rh, q, q + 2 * hidden, 0f);
+                if (s.bhh >= 0) {
+                    System.arraycopy(s.w, s.bhh + 2 * hidden, rh, q + 2 * hidden, hidden);
+                } else {
+                    java.util.Arrays.fill(rh, q + 2 * hidden, q + gw, 0f);
                 }
             }
-            Blas.gemm(false, false, s.batch, hidden, hidden, 1f, s.h, s.prev, hidden, s.whhT, 2 * hidden, gw,
-                    s.bhh >= 0 ? 1f : 0f, ghn, s.savedOff, hidden);
+            Blas.gemm(false, false, s.batch, gw, hidden, 1f, s.h, s.prev, hidden, s.whhT, 0, gw, 1f, rh, 0, gw);
         }
 
         @Override
         void forward(Step s) {
-            s.k.gruForward(s.batch, s.hidden, s.gates, s.gatesOff, s.saved[0], s.savedOff, s.h, s.prev, s.out);
+            s.k.gruForward(s.batch, s.hidden, s.gates, s.gatesOff, s.scratch, s.saved[0], s.savedOff, s.h, s.prev,
+                    s.out);
         }
 
         @Override

@@ -50,11 +50,12 @@ public abstract class Kernels {
     // ---- GRU, gate blocks r, z, n
 
     /**
-     * For every row: r, z = σ(in place), n = tanh(n_in + r ⊙ ghn) (in place), h_out = (1 − z) ⊙ n + z ⊙ h_prev.
-     * {@code act} holds the pre-activations W_i·x + b_i (+ W_h·h + b_h for r and z); {@code ghn} (H-wide rows at
-     * {@code sOff}) holds W_hn·h + b_hn.
+     * For every row: r, z = σ(gi + gh) and n = tanh(gi_n + r ⊙ gh_n), stored over the input side in place,
+     * gh_n kept in {@code ghn} (H-wide rows at {@code sOff}) for backward, h_out = (1 − z) ⊙ n + z ⊙ h_prev.
+     * {@code act} holds the input side W_i·x + b_i (+ b_h for r and z); {@code rh} (rows of 3H at 0) holds the
+     * recurrent side W_h·h (+ b_hn in its n block), from one multiply.
      */
-    public abstract void gruForward(int batch, int hidden, float[] act, int aOff, float[] ghn, int sOff,
+    public abstract void gruForward(int batch, int hidden, float[] act, int aOff, float[] rh, float[] ghn, int sOff,
                                     float[] h, int hPrev, int hOut);
 
     /**

@@ -247,6 +247,7 @@ public final class Recurrent {
         dropScale = new float[layers][];
         int out = cfg.outputSize();
         checkedSize((long) rows * Math.max(gw, out) + (long) batchSize * hidden);
+        step.scratch = new float[batchSize * gw];
         for (int l = 0; l < layers; l++) {
             layerOut[l] = new float[rows * out];
             for (int d = 0; d < dirs; d++) {

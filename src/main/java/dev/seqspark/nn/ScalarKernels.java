@@ -56,23 +56,26 @@ final class ScalarKernels extends Kernels {
     }
 
     @Override
-    public void gruForward(int batch, int hidden, float[] act, int aOff, float[] ghn, int sOff,
+    public void gruForward(int batch, int hidden, float[] act, int aOff, float[] rh, float[] ghn, int sOff,
                            float[] h, int hPrev, int hOut) {
         int gw = 3 * hidden;
         for (int b = 0; b < batch; b++) {
             int r = aOff + b * gw;
             int z = r + hidden;
             int n = z + hidden;
+            int q = b * gw;
             int s = sOff + b * hidden;
             int hp = hPrev + b * hidden;
             int ho = hOut + b * hidden;
             for (int j = 0; j < hidden; j++) {
-                float rj = Activations.sigmoid(act[r + j]);
-                float zj = Activations.sigmoid(act[z + j]);
-                float nj = Activations.tanh(act[n + j] + rj * ghn[s + j]);
+                float rj = Activations.sigmoid(act[r + j] + rh[q + j]);
+                float zj = Activations.sigmoid(act[z + j] + rh[q + hidden + j]);
+                float ghj = rh[q + 2 * hidden + j];
+                float nj = Activations.tanh(act[n + j] + rj * ghj);
                 act[r + j] = rj;
                 act[z + j] = zj;
                 act[n + j] = nj;
+                ghn[s + j] = ghj;
                 h[ho + j] = (1f - zj) * nj + zj * h[hp + j];
             }
         }

@@ -22,6 +22,8 @@ final class Step {
     float[] c;
     int prev;
     int out;
+    /** A cell's per-step scratch, (B, G·H) (the GRU's recurrent multiply lands there). */
+    float[] scratch;
     /** W_hh transposed, (H, G·H); {@code w[bhh]} is b_hh (−1 without bias). */
     float[] whhT;
     float[] w;

@@ -140,41 +140,33 @@ final class VectorKernels extends Kernels {
     // ---- GRU
 
     @Override
-    public void gruForward(int batch, int hidden, float[] act, int aOff, float[] ghn, int sOff,
+    public void gruForward(int batch, int hidden, float[] act, int aOff, float[] rh, float[] ghn, int sOff,
                            float[] h, int hPrev, int hOut) {
+        if (hidden % L != 0) {
+            tail.gruForward(batch, hidden, act, aOff, rh, ghn, sOff, h, hPrev, hOut);
+            return;
+        }
         int gw = 3 * hidden;
-        int vec = hidden - hidden % L;
         for (int b = 0; b < batch; b++) {
             int r = aOff + b * gw;
             int z = r + hidden;
             int n = z + hidden;
+            int q = b * gw;
             int s = sOff + b * hidden;
             int hp = hPrev + b * hidden;
             int ho = hOut + b * hidden;
-            for (int j = 0; j < vec; j += L) {
-                FloatVector rj = sigmoid(FloatVector.fromArray(S, act, r + j));
-                FloatVector zj = sigmoid(FloatVector.fromArray(S, act, z + j));
-                FloatVector nj = tanh(FloatVector.fromArray(S, act, n + j).add(rj.mul(FloatVector.fromArray(S, ghn, s + j))));
+            for (int j = 0; j < hidden; j += L) {
+                FloatVector rj = sigmoid(FloatVector.fromArray(S, act, r + j).add(FloatVector.fromArray(S, rh, q + j)));
+                FloatVector zj = sigmoid(FloatVector.fromArray(S, act, z + j)
+                        .add(FloatVector.fromArray(S, rh, q + hidden + j)));
+                FloatVector ghj = FloatVector.fromArray(S, rh, q + 2 * hidden + j);
+                FloatVector nj = tanh(FloatVector.fromArray(S, act, n + j).add(rj.mul(ghj)));
                 rj.intoArray(act, r + j);
                 zj.intoArray(act, z + j);
                 nj.intoArray(act, n + j);
+                ghj.intoArray(ghn, s + j);
                 one().sub(zj).mul(nj).add(zj.mul(FloatVector.fromArray(S, h, hp + j))).intoArray(h, ho + j);
             }
-            if (vec < hidden) {
-                gruTail(hidden, vec, act, r, ghn, s, h, hp, ho);
-            }
-        }
-    }
-
-    private static void gruTail(int hidden, int from, float[] act, int r, float[] ghn, int s, float[] h, int hp, int ho) {
-        for (int j = from; j < hidden; j++) {
-            float rj = Activations.sigmoid(act[r + j]);
-            float zj = Activations.sigmoid(act[r + hidden + j]);
-            float nj = Activations.tanh(act[r + 2 * hidden + j] + rj * ghn[s + j]);
-            act[r + j] = rj;
-            act[r + hidden + j] = zj;
-            act[r + 2 * hidden + j] = nj;
-            h[ho + j] = (1f - zj) * nj + zj * h[hp + j];
         }
     }
 

@@ -69,12 +69,13 @@ class KernelsTest {
                         (k, x) -> k.reluBackward(x[0], 2, x[1], 1, x[2], 4, bh));
                 // GRU: act (B, 3H) at 0, ghn (B, H), states (3B, H): prev slot 1, out slot 2.
                 float[] gru = random(r, 3 * bh, scale);
-                float[] ghn = random(r, bh, scale);
+                float[] rh = random(r, 3 * bh, scale);
                 float[] h = random(r, 3 * bh, 1);
-                same("gruForward", new float[][] {gru, ghn, h},
-                        (k, x) -> k.gruForward(batch, hidden, x[0], 0, x[1], 0, x[2], bh, 2 * bh));
+                same("gruForward", new float[][] {gru, rh, new float[bh], h},
+                        (k, x) -> k.gruForward(batch, hidden, x[0], 0, x[1], x[2], 0, x[3], bh, 2 * bh));
                 float[] gruAct = gru.clone();
-                SCALAR.gruForward(batch, hidden, gruAct, 0, ghn, 0, h.clone(), bh, 2 * bh);
+                float[] ghn = new float[bh];
+                SCALAR.gruForward(batch, hidden, gruAct, 0, rh, ghn, 0, h.clone(), bh, 2 * bh);
                 same("gruBackward", new float[][] {gruAct, ghn, h, dh, new float[bh], new float[3 * bh], new float[3 * bh]},
                         (k, x) -> k.gruBackward(batch, hidden, x[0], 0, x[1], 0, x[2], bh, x[3], x[4], x[5], x[6], 0));
                 float[] lstm = random(r, 4 * bh, scale);
