@@ -17,8 +17,9 @@ mkdir -p "$bench"
 if [ ! -f "$model/config.json" ]; then
   "$root/submit-scripts/seqspark" train --config "$root/conf/char-gru.properties" --output "$model" --overwrite >/dev/null
 fi
-large=$root/target/corpora/build/out/large_en.txt
+large=${SEQSPARK_LARGE_CORPUS:-$root/target/corpora/build/out/large_en.txt}
 [ -f "$large" ] || bash "$shared/corpora/fetch_corpora.sh" "$root/target/corpora/build" >&2
+gemm=$("$root/submit-scripts/seqspark" bench --gemm 2048x2048x2048 --seconds 5 --warmup 2 2>/dev/null | tail -1)
 small_in=$bench/score-10M.txt
 big_in=$bench/score-${mb}M.txt
 head -c 10M "$large" >"$small_in"
@@ -44,14 +45,22 @@ torch=$(/usr/bin/python3 "$shared/anchors/bench_forward.py" --cell "${cell%_tanh
           --batch 64 --threads 1 --seconds 10 | tail -1 | python3 -c "import json,sys; print(json.load(sys.stdin)['tokens_per_second'])")
 echo "Model: $model ($cell, hidden $hidden, vocab $vocab). Input: first ${mb} MB of the large English corpus: $rec records, $tok tokens."
 echo
-echo "| run | tokens/s (whole job) | tokens/s per core | vs PyTorch per core | peak RSS of the executor JVM |"
-echo "|---|---:|---:|---:|---:|"
-python3 - "$t1" "$t2" "$torch" "$m1" "$m2" "$m_small" "$mb" <<'PY'
-import sys
+layers=$(python3 -c "import json; print(json.load(open('$model/config.json'))['num_layers'])")
+echo "| run | tokens/s (whole job) | tokens/s per core | vs PyTorch per core | at sgemm rate | peak RSS of the executor JVM |"
+echo "|---|---:|---:|---:|---:|---:|"
+python3 - "$t1" "$t2" "$torch" "$m1" "$m2" "$m_small" "$mb" "$gemm" "$cell" "$hidden" "$vocab" "$layers" <<'PY'
+import json, sys
 t1, t2, torch = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
 m1, m2, ms, mb = sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
-print("| SeqSpark, 1 executor core, %s MB | %s | %s | %.2fx | %s MB |" % (mb, format(round(t1), ","), format(round(t1), ","), t1 / torch, m1))
-print("| SeqSpark, 2 executor cores, %s MB | %s | %s | %.2fx | %s MB |" % (mb, format(round(t2), ","), format(round(t2 / 2), ","), t2 / 2 / torch, m2))
-print("| SeqSpark, 1 executor core, 10 MB | | | | %s MB |" % ms)
-print("| PyTorch 1.13 forward only, 1 thread, batch 64 | | %s | 1.00x | |" % format(round(torch), ","))
+gemm = json.loads(sys.argv[8])
+G = {"rnn_tanh": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}[sys.argv[9]]
+H, V, L = int(sys.argv[10]), int(sys.argv[11]), int(sys.argv[12])
+flops = 2 * G * H * H + 4 * G * H * H * (L - 1) + 2 * H * V    # forward, one-hot input (a gather)
+frac = lambda t: "%.0f%%" % (100 * t * flops / (gemm["gflops"] * 1e9))
+print("| SeqSpark, 1 executor core, %s MB | %s | %s | %.2fx | %s | %s MB |" % (mb, format(round(t1), ","), format(round(t1), ","), t1 / torch, frac(t1), m1))
+print("| SeqSpark, 2 executor cores, %s MB | %s | %s | %.2fx | %s | %s MB |" % (mb, format(round(t2), ","), format(round(t2 / 2), ","), t2 / 2 / torch, frac(t2 / 2), m2))
+print("| SeqSpark, 1 executor core, 10 MB | | | | | %s MB |" % ms)
+print("| PyTorch 1.13 forward only, 1 thread, batch 64 | | %s | 1.00x | %s | |" % (format(round(torch), ","), frac(torch)))
+print()
+print("sgemm (2048^2, 1 thread): %s GFLOP/s (%s); forward FLOPs per token %s." % (gemm["gflops"], gemm["blas"], format(flops, ",")))
 PY

@@ -99,8 +99,10 @@ public final class Settings {
         key("train.seed", "0", "integer", "seed of the initial weights, layouts and dropout", Settings::isLong);
         key("dist.workers", "0", "integer >= 0", "W, shards trained in parallel; 0 = Spark's default parallelism",
                 v -> isInt(v, 0));
-        key("dist.sync_every", "0", "integer >= 0",
-                "combine the workers' models every K batches (a block); 0 = once per epoch", v -> isInt(v, 0));
+        key("dist.sync_every", "auto", "auto | integer >= 0",
+                "combine the workers' models every K batches of each worker (a block); 0 = once per epoch; auto = "
+                        + "ceil(40 / W) (a block is about 40 batches of the whole cluster's work; once per epoch for W = 1)",
+                v -> v.equals("auto") || isInt(v, 0));
         key("dist.outer", "bmuf", "bmuf | average",
                 "how the driver combines the workers' models: block momentum with Nesterov (BMUF, Chen and Huo 2016), "
                         + "or plain batch-weighted averaging", v -> v.equals("bmuf") || v.equals("average"));

@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
 /** {@code seqspark train}: distributed training of a language model on Spark; see conf/*.properties for every setting. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train a recurrent language model on Spark: the corpus is cut into W shards, every worker",
-                "trains its shard, the driver averages the weights (every epoch, or every dist.sync_every batches).",
+                "trains its shard, the driver combines the workers' models (block momentum, BMUF) every dist.sync_every batches.",
                 "After every epoch DIR holds a usable model directory and a checkpoint."})
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "settings file (Java properties); see conf/")
@@ -126,7 +126,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             System.err.printf("train: corpus %s: %,d tokens (%,d training, %,d validation), vocabulary %d, read and sharded in %.1f s%n",
                     path, corpus.tokens, corpus.trainTokens, corpus.validTokens, vocab.size(), (System.nanoTime() - t0) / 1e9);
-            int syncEvery = settings.getInt("dist.sync_every");
+            int syncEvery = syncEvery(settings, workers);
             OuterUpdate outer = outerUpdate(settings, workers);
             System.err.printf("train: %s, %d layer(s), hidden %d, %s input, %,d parameters; %d workers on %s; "
                             + "batch %d x %d steps, %s, lr %s, clip %s; %s %s; BLAS %s%n",
@@ -216,6 +216,18 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         return Settings.of(stored, changes);
+    }
+
+    /** Global batches per block behind dist.sync_every=auto: BMUF reached one worker's quality with it (README). */
+    static final int BLOCK_BATCHES = 40;
+
+    /** dist.sync_every: K batches per worker per round; auto = ceil(40 / W), once per epoch for one worker. */
+    static int syncEvery(Settings s, int workers) {
+        String k = s.get("dist.sync_every");
+        if (!k.equals("auto")) {
+            return Integer.parseInt(k);
+        }
+        return workers <= 1 ? 0 : (BLOCK_BATCHES + workers - 1) / workers;
     }
 
     /** dist.outer, dist.block_momentum (auto: 1 − 1/W) and dist.block_lr. */

@@ -161,6 +161,9 @@ class SparkTrainingTest {
                 LocalWorkers lw = new LocalWorkers(spec, CFG, train, valid, 3);
                 ModelState local = new TrainingLoop(lw, sync, null).run(start, 0, 1);
                 assertArrayEquals(local.weights(), viaSpark.weights(), "sync_every " + sync);
+                dev.seqspark.train.OuterUpdate bmuf = dev.seqspark.train.OuterUpdate.bmuf(2.0 / 3, 1.0);
+                assertArrayEquals(new TrainingLoop(lw, sync, bmuf, null).run(start, 0, 1).weights(),
+                        new TrainingLoop(sw, sync, bmuf, null).run(start, 0, 1).weights(), "BMUF, sync_every " + sync);
                 Evaluator.Loss a = sw.validate(viaSpark.weights());
                 Evaluator.Loss b = Evaluator.evaluate(spec, viaSpark.weights(), valid, 0, valid.length,
                         CFG.batchSize(), CFG.numSteps());
@@ -175,9 +178,14 @@ class SparkTrainingTest {
         try (ShardedCorpus c = corpus(2, 0.1)) {
             ModelSpec spec = new ModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1, true, 0);
             ModelState start = ShardTrainer.initialState(spec, CFG, 4);
-            ModelState clean = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG), 2, null).run(start, 0, 1);
-            ModelState retried = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG, true), 2, null).run(start, 0, 1);
-            assertArrayEquals(clean.weights(), retried.weights());
+            for (dev.seqspark.train.OuterUpdate outer : List.of(dev.seqspark.train.OuterUpdate.average(),
+                    dev.seqspark.train.OuterUpdate.bmuf(0.5, 1.0))) {
+                ModelState clean = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG), 2, outer, null).run(start, 0, 1);
+                ModelState retried = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG, true), 2, outer, null)
+                        .run(start, 0, 1);
+                assertArrayEquals(clean.weights(), retried.weights(), outer.toString());
+                assertArrayEquals(clean.blockMomentum(), retried.blockMomentum(), outer.toString());
+            }
         }
     }
 }
