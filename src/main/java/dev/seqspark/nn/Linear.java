@@ -54,6 +54,15 @@ public final class Linear {
         return out;
     }
 
+    /** Where this layer's tensors start and end in the flat arrays (weight, then bias, contiguous as declared). */
+    public int firstOffset() {
+        return weight.offset();
+    }
+
+    public int endOffset() {
+        return bias != null ? bias.offset() + bias.size() : weight.offset() + weight.size();
+    }
+
     /** y (n, out) = x (n, in) · Wᵀ + b. The result is this layer's buffer, valid until the next call. */
     public float[] forward(float[] x, int n) {
         return forward(x, 0, n);
@@ -84,10 +93,16 @@ public final class Linear {
      * writes dL/dx (n, in) into {@code dx} (when not null).
      */
     public void backward(float[] x, float[] dy, int n, float[] dx) {
+        backward(x, dy, n, dx, true);
+    }
+
+    /** As {@link #backward(float[], float[], int, float[])}; with {@code accumulate} false dW and db are written, not added. */
+    public void backward(float[] x, float[] dy, int n, float[] dx, boolean accumulate) {
         float[] g = params.grads;
-        Blas.gemm(true, false, out, in, n, 1f, dy, 0, out, x, 0, in, 1f, g, weight.offset(), in);
+        float beta = accumulate ? 1f : 0f;
+        Blas.gemm(true, false, out, in, n, 1f, dy, 0, out, x, 0, in, beta, g, weight.offset(), in);
         if (bias != null) {
-            Blas.columnSums(dy, 0, n, out, 1f, g, bias.offset());
+            Blas.columnSums(dy, 0, n, out, beta, g, bias.offset());
         }
         if (dx != null) {
             Blas.gemm(false, false, n, in, out, 1f, dy, 0, out, params.values, weight.offset(), in, 0f, dx, 0, in);
