@@ -219,9 +219,9 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Global batches per block behind dist.sync_every=auto: BMUF reached one worker's quality with it (README). */
-    static final int BLOCK_BATCHES = 40;
+    static final int BLOCK_BATCHES = 32;
 
-    /** dist.sync_every: K batches per worker per round; auto = ceil(40 / W), once per epoch for one worker. */
+    /** dist.sync_every: K batches per worker per round; auto = ceil(32 / W), once per epoch for one worker. */
     static int syncEvery(Settings s, int workers) {
         String k = s.get("dist.sync_every");
         if (!k.equals("auto")) {
