@@ -134,6 +134,10 @@ public final class OuterUpdate implements java.io.Serializable {
     @Override
     public String toString() {
         return isAveraging() && rule == Rule.AVERAGE ? "average"
-                : String.format("bmuf (block momentum %.3g, block lr %.3g)", momentum, blockLr);
+                : "bmuf (block momentum " + brief(momentum) + ", block lr " + brief(blockLr) + ")";
+    }
+
+    private static String brief(double x) {
+        return new java.math.BigDecimal(x).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
     }
 }
