@@ -1,5 +1,6 @@
 package dev.seqspark.spark;
 
+import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.io.ModelFormatException;
@@ -373,7 +374,7 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
             try {
                 Path stage = new Path(path);
                 FileSystem fs = fileSystem(stage, sparkSession());
-                HadoopModelDir.write(fs, fs.makeQualified(new Path(stage, MODEL_SUBDIR)), instance.model);
+                ModelDir.write(Location.of(fs, new Path(stage, MODEL_SUBDIR)), instance.model, List.of(), false);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot save the model of " + instance.uid + " to " + path + ": "
                         + e.getMessage(), e);
@@ -393,13 +394,14 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
                 p = fs.makeQualified(p);
                 if (fs.exists(new Path(p, "metadata"))) {
                     var meta = DefaultParamsReader.loadMetadata(path, spark, LanguageModelScorer.class.getName());
-                    Model m = HadoopModelDir.read(fs, new Path(p, MODEL_SUBDIR));
+                    Model m = ModelDir.readForInference(Location.of(fs, new Path(p, MODEL_SUBDIR)));
                     LanguageModelScorer s = new LanguageModelScorer(meta.uid(), m);
                     meta.getAndSetParams(s, scala.Option.empty());
                     return s;
                 }
-                if (!HadoopModelDir.isDirectory(fs, p) || fs.exists(new Path(p, ModelDir.CONFIG))) {
-                    return new LanguageModelScorer(HadoopModelDir.read(fs, p));
+                Location dir = Location.of(fs, p);
+                if (!dir.isDirectory() || dir.child(ModelDir.CONFIG).exists()) {
+                    return new LanguageModelScorer(ModelDir.readForInference(dir));
                 }
                 throw new ModelFormatException(p + ": neither a saved LanguageModelScorer (no metadata) nor a "
                         + "SeqSpark model directory (no " + ModelDir.CONFIG + ")");
