@@ -7,8 +7,6 @@ import dev.seqspark.spark.SparkOutput;
 import dev.seqspark.train.Generator;
 import dev.seqspark.train.LanguageModel;
 import dev.seqspark.train.Seeds;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -32,8 +30,9 @@ import picocli.CommandLine.Option;
                 "greedy (temperature 0) or sampled (temperature, top-k, seed). With --prefixes, one record per",
                 "line of PATH is generated on Spark and written as JSON lines (id, prefix, text) to --output."})
 public final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", paramLabel = "MODEL_DIR", required = true)
-    Path model;
+    @Option(names = "--model", paramLabel = "MODEL_DIR", required = true,
+            description = "a SeqSpark model directory, on any Hadoop file system")
+    String model;
 
     static final class Source {
         @Option(names = "--prefix", paramLabel = "TEXT", description = "one prefix; the text goes to stdout")
@@ -61,7 +60,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Model m = ModelDir.readForInference(model);   // before anything else: a bad model is refused in one line
+        Model m = ModelDir.readForInference(Locations.of(model));   // before anything else: a bad model is refused in one line
         Generator.Sampling sampling = new Generator.Sampling(temperature, topK, seed);
         if (length < 0) {
             throw new UserError("--length must be non-negative");
@@ -73,9 +72,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (output == null) {
             throw new UserError("--prefixes needs --output DIR");
         }
-        if (!source.prefixes.contains("://") && !Files.exists(Path.of(source.prefixes))) {
-            throw new UserError("the prefixes file " + source.prefixes + " does not exist");
-        }
+        String prefixes = Locations.input(source.prefixes, "the prefixes file", false);
         try (Sessions.Handle session = Sessions.open("seqspark generate", master)) {
             SparkSession spark = session.spark();
             SparkOutput.checkWritable(spark, output, overwrite);   // a user's folder is never replaced
@@ -84,7 +81,7 @@ public final class GenerateCommand implements Callable<Integer> {
             double temp = temperature;
             int k = topK;
             long s = seed;
-            JavaRDD<Row> rows = spark.read().text(source.prefixes).javaRDD().zipWithIndex().mapPartitions(it -> {
+            JavaRDD<Row> rows = spark.read().text(prefixes).javaRDD().zipWithIndex().mapPartitions(it -> {
                 List<Row> out = new ArrayList<>();
                 while (it.hasNext()) {
                     var t = it.next();

@@ -7,8 +7,6 @@ import dev.seqspark.io.ModelDir;
 import dev.seqspark.spark.LanguageModelScorer;
 import dev.seqspark.spark.Sessions;
 import dev.seqspark.spark.SparkOutput;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,8 +32,9 @@ import picocli.CommandLine.Option;
                 "bits_per_token (and top_k). Text input: one record per line, id = 0-based line number.",
                 "Parquet/JSON input: --text-col (and --id-col). Prints one JSON line of totals when done."})
 public final class ScoreCommand implements Callable<Integer> {
-    @Option(names = "--model", paramLabel = "MODEL_DIR", required = true, description = "a SeqSpark model directory")
-    Path model;
+    @Option(names = "--model", paramLabel = "MODEL_DIR", required = true,
+            description = "a SeqSpark model directory, on any Hadoop file system")
+    String model;
     @Option(names = "--input", paramLabel = "PATH", required = true, description = "any Hadoop-FS path: file, folder, glob")
     String input;
     @Option(names = "--output", paramLabel = "DIR", required = true, description = "where Spark writes the part files")
@@ -67,7 +66,7 @@ public final class ScoreCommand implements Callable<Integer> {
         if (topK < 0 || batchSize <= 0) {
             throw new UserError("--top-k must be >= 0 and --batch-size > 0");
         }
-        Model m = ModelDir.readForInference(model);  // a bad model fails here, before Spark starts or writes anything
+        Model m = ModelDir.readForInference(Locations.of(model));  // a bad model fails here, before Spark starts or writes anything
         String in = inputFormat.toLowerCase(Locale.ROOT);
         if (in.equals("auto")) {
             String p = input.toLowerCase(Locale.ROOT);
@@ -76,15 +75,13 @@ public final class ScoreCommand implements Callable<Integer> {
         if (!List.of("text", "parquet", "json").contains(in)) {
             throw new UserError("--input-format must be text, parquet, json or auto, got '" + inputFormat + "'");
         }
-        if (!input.contains("://") && !input.contains("*") && !Files.exists(Path.of(input))) {
-            throw new UserError("the input " + input + " does not exist");
-        }
+        String source = Locations.input(input, "the input", false);   // where the default file system says
         try (Sessions.Handle session = Sessions.open("seqspark score", master)) {
             SparkSession spark = session.spark();
             SparkOutput.checkWritable(spark, output, overwrite);   // a user's folder is never replaced
             long t0 = System.nanoTime();
-            spark.sparkContext().setJobDescription("seqspark score: " + input);
-            Dataset<Row> records = read(spark, in);
+            spark.sparkContext().setJobDescription("seqspark score: " + source);
+            Dataset<Row> records = read(spark, in, source);
             String id = idCol != null && !in.equals("text") ? idCol : "id";
             LanguageModelScorer scorer = new LanguageModelScorer(m).setTextCol(in.equals("text") ? "text" : textCol)
                     .setTopK(topK).setBatchSize(batchSize);
@@ -118,14 +115,14 @@ public final class ScoreCommand implements Callable<Integer> {
     }
 
     /** The input as (id, text, …): text files get their 0-based line numbers as ids, in input order. */
-    private Dataset<Row> read(SparkSession spark, String in) {
+    private Dataset<Row> read(SparkSession spark, String in, String source) {
         if (in.equals("text")) {
-            JavaRDD<Row> rows = spark.read().text(input).javaRDD().zipWithIndex()
+            JavaRDD<Row> rows = spark.read().text(source).javaRDD().zipWithIndex()
                     .map(t -> RowFactory.create(t._2(), t._1().getString(0)));
             StructType schema = new StructType().add("id", DataTypes.LongType, false).add("text", DataTypes.StringType, true);
             return spark.createDataFrame(rows, schema);
         }
-        Dataset<Row> df = spark.read().format(in).load(input);
+        Dataset<Row> df = spark.read().format(in).load(source);
         if (!List.of(df.columns()).contains(textCol)) {
             throw new UserError("input has no column '" + textCol + "' (columns: " + String.join(", ", df.columns())
                     + "); name it with --text-col");
