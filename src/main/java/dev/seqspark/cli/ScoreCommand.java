@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.spark.JobProgress;
 import dev.seqspark.spark.LanguageModelScorer;
 import dev.seqspark.spark.Sessions;
 import dev.seqspark.spark.SparkOutput;
@@ -30,7 +31,8 @@ import picocli.CommandLine.Option;
 @Command(name = "score", mixinStandardHelpOptions = true,
         description = {"Score every record of PATH with a trained model: tokens, log_likelihood, perplexity,",
                 "bits_per_token (and top_k). Text input: one record per line, id = 0-based line number.",
-                "Parquet/JSON input: --text-col (and --id-col). Prints one JSON line of totals when done."})
+                "Parquet/JSON input: --text-col (and --id-col). Progress goes to stderr every --progress seconds;",
+                "one JSON line of totals goes to stdout when done."})
 public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "MODEL_DIR", required = true,
             description = "a SeqSpark model directory, on any Hadoop file system")
@@ -56,6 +58,9 @@ public final class ScoreCommand implements Callable<Integer> {
     boolean overwrite;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: as spark-submit set it, else local[*])")
     String master;
+    @Option(names = "--progress", paramLabel = "SECONDS", defaultValue = "10",
+            description = "a progress line on stderr every SECONDS while scoring; 0: only the last one (default: ${DEFAULT-VALUE})")
+    double progressSeconds;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -65,6 +70,9 @@ public final class ScoreCommand implements Callable<Integer> {
         }
         if (topK < 0 || batchSize <= 0) {
             throw new UserError("--top-k must be >= 0 and --batch-size > 0");
+        }
+        if (!(progressSeconds >= 0)) {
+            throw new UserError("--progress must be >= 0 seconds");
         }
         Model m = ModelDir.readForInference(Locations.of(model));  // a bad model fails here, before Spark starts or writes anything
         String in = inputFormat.toLowerCase(Locale.ROOT);
@@ -80,8 +88,12 @@ public final class ScoreCommand implements Callable<Integer> {
             SparkSession spark = session.spark();
             SparkOutput.checkWritable(spark, output, overwrite);   // a user's folder is never replaced
             long t0 = System.nanoTime();
-            spark.sparkContext().setJobDescription("seqspark score: " + source);
-            Dataset<Row> records = read(spark, in, source);
+            var sc = spark.sparkContext();
+            if (in.equals("text") || idCol == null) {
+                System.err.println("score: numbering the records of " + source + " (a first pass over the input)");
+                sc.setJobDescription("seqspark score: number the records of " + source);
+            }
+            Dataset<Row> rows = read(spark, in, source);
             String id = idCol != null && !in.equals("text") ? idCol : "id";
             LanguageModelScorer scorer = new LanguageModelScorer(m).setTextCol(in.equals("text") ? "text" : textCol)
                     .setTopK(topK).setBatchSize(batchSize);
@@ -91,20 +103,30 @@ public final class ScoreCommand implements Callable<Integer> {
                 cols.add(fmt.equals("csv") ? functions.to_json(functions.col("top_k")).as("top_k") : functions.col("top_k"));
             }
             Observation totals = new Observation("seqspark-score");
-            Dataset<Row> scored = scorer.transform(records).select(cols.toArray(Column[]::new))
-                    .observe(totals, functions.count(functions.lit(1)).as("records"),
-                            functions.coalesce(functions.sum("tokens"), functions.lit(0L)).as("tokens"));
-            var writer = scored.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
-            switch (fmt) {
-                case "parquet" -> writer.parquet(output);
-                case "csv" -> writer.option("header", "true").csv(output);
-                default -> writer.json(output);
+            try (JobProgress progress = JobProgress.start(spark, "seqspark-score", Locations.bytes(source));
+                 ProgressReporter reporter = ProgressReporter.every(progressSeconds, "score", progress)) {
+                sc.setJobGroup(progress.group(), "seqspark score: " + model + " on " + source + " -> " + output, false);
+                Dataset<Row> scored = scorer.transformCounting(rows, progress.counters())
+                        .select(cols.toArray(Column[]::new))
+                        .observe(totals, functions.count(functions.lit(1)).as("records"),
+                                functions.coalesce(functions.sum("tokens"), functions.lit(0L)).as("tokens"));
+                var writer = scored.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
+                switch (fmt) {
+                    case "parquet" -> writer.parquet(output);
+                    case "csv" -> writer.option("header", "true").csv(output);
+                    default -> writer.json(output);
+                }
+            } finally {
+                sc.clearJobGroup();
             }
             Map<String, Object> t = totals.getAsJava();
             double seconds = (System.nanoTime() - t0) / 1e9;
+            long records = ((Number) t.get("records")).longValue();
             long tokens = ((Number) t.get("tokens")).longValue();
+            System.err.printf(Locale.ROOT, "score: %,d records  %,d tokens  done in %s (%,.0f tokens/s); written to %s%n",
+                    records, tokens, ProgressReporter.duration(seconds), tokens / seconds, output);
             ObjectNode line = new ObjectMapper().createObjectNode();
-            line.put("records", ((Number) t.get("records")).longValue());
+            line.put("records", records);
             line.put("tokens", tokens);
             line.put("seconds", Math.round(seconds * 1000) / 1000.0);
             line.put("tokens_per_second", Math.round(tokens / seconds));

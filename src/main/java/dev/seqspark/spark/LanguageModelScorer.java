@@ -335,12 +335,20 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
 
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
+        return transformCounting(dataset, null);
+    }
+
+    /**
+     * {@link #transform(Dataset)}, the tasks adding the records and tokens they score to {@code counters}
+     * as they go (for progress reports; may be null).
+     */
+    public Dataset<Row> transformCounting(Dataset<?> dataset, JobProgress.Counters counters) {
         StructType out = transformSchema(dataset.schema());
         int textIdx = dataset.schema().fieldIndex(getTextCol());
         int k = getTopK();
         int rows = getBatchSize();
         Broadcast<Model> b = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(model);
-        MapPartitionsFunction<Row, Row> f = it -> new Scored(it, new Scorer(b.value(), rows, 256, k), textIdx);
+        MapPartitionsFunction<Row, Row> f = it -> new Scored(it, new Scorer(b.value(), rows, 256, k), textIdx, counters);
         return dataset.toDF().mapPartitions(f, Encoders.row(out));
     }
 
@@ -416,14 +424,16 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
         private final Iterator<Row> in;
         private final Scorer scorer;
         private final int textIdx;
+        private final JobProgress.Counters counters;
         private final List<Row> block = new ArrayList<>();
         private List<Scorer.Score> scores = List.of();
         private int next;
 
-        Scored(Iterator<Row> in, Scorer scorer, int textIdx) {
+        Scored(Iterator<Row> in, Scorer scorer, int textIdx, JobProgress.Counters counters) {
             this.in = in;
             this.scorer = scorer;
             this.textIdx = textIdx;
+            this.counters = counters;
         }
 
         @Override
@@ -443,6 +453,13 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
                 chars += text.length();
             }
             scores = block.isEmpty() ? List.of() : scorer.score(ids);
+            if (counters != null && !block.isEmpty()) {
+                long tokens = 0;
+                for (Scorer.Score s : scores) {
+                    tokens += s.tokens();
+                }
+                counters.add(block.size(), tokens);
+            }
             return !block.isEmpty();
         }
 
