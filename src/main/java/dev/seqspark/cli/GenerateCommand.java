@@ -98,7 +98,8 @@ public final class GenerateCommand implements Callable<Integer> {
             long done;
             long generated;
             try (JobProgress progress = JobProgress.start(spark, "seqspark-generate", Locations.bytes(prefixes));
-                 ProgressReporter reporter = ProgressReporter.every(progressSeconds, "generate", progress)) {
+                 ProgressReporter reporter = ProgressReporter.every(progressSeconds, "generate", "prefixes",
+                         "tokens generated", progress)) {
                 sc.setJobGroup(progress.group(), "seqspark generate: " + model + " on " + prefixes + " -> " + output, false);
                 JobProgress.Counters counters = progress.counters();
                 JavaRDD<Row> rows = numbered.mapPartitions(it -> {

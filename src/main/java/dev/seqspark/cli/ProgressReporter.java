@@ -21,6 +21,11 @@ final class ProgressReporter implements AutoCloseable {
 
     /** Every {@code seconds} (none when 0), a line starting with {@code command}; stopped by {@link #close()}. */
     static ProgressReporter every(double seconds, String command, JobProgress progress) {
+        return every(seconds, command, "records", "tokens", progress);
+    }
+
+    /** As above, naming what the records and tokens are ("prefixes", "tokens generated"). */
+    static ProgressReporter every(double seconds, String command, String records, String tokens, JobProgress progress) {
         if (!(seconds > 0)) {
             return new ProgressReporter(null);
         }
@@ -33,15 +38,19 @@ final class ProgressReporter implements AutoCloseable {
         t.scheduleAtFixedRate(() -> {
             JobProgress.Snapshot s = progress.snapshot();
             if (s.started()) {
-                System.err.println(line(command, s));
+                System.err.println(line(command, records, tokens, s));
             }
         }, period, period, TimeUnit.MILLISECONDS);
         return new ProgressReporter(t);
     }
 
     static String line(String command, JobProgress.Snapshot s) {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s: %,d records  %,d tokens", command,
-                s.records(), s.tokens()));
+        return line(command, "records", "tokens", s);
+    }
+
+    static String line(String command, String records, String tokens, JobProgress.Snapshot s) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s: %,d %s  %,d %s", command,
+                s.records(), records, s.tokens(), tokens));
         double f = s.fraction();
         if (!Double.isNaN(f)) {
             sb.append(String.format(Locale.ROOT, "  %d%% done", (long) Math.floor(100 * f)));

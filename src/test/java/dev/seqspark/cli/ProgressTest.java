@@ -103,6 +103,8 @@ class ProgressTest {
         assertEquals("score: 5 records  50 tokens  0% done  25 tokens/s", ProgressReporter.line("score", s));
         s = new JobProgress.Snapshot(5, 50, 10, 100, 3, 4, 2);
         assertEquals(0.75, s.fraction(), 1e-12, "tasks, when further than bytes (a columnar input reads less)");
+        assertEquals("generate: 5 prefixes  50 tokens generated  0% done  25 tokens/s",
+                ProgressReporter.line("generate", "prefixes", "tokens generated", new JobProgress.Snapshot(5, 50, 0, -1, 0, 4, 2)));
         assertEquals("1:01:01", ProgressReporter.duration(3661));
         assertEquals("0:59", ProgressReporter.duration(59.4));
     }
