@@ -90,7 +90,7 @@ public final class ScoreCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             var sc = spark.sparkContext();
             if (in.equals("text") || idCol == null) {
-                System.err.println("score: numbering the records of " + source + " (a first pass over the input)");
+                System.err.println("score: numbering the records of " + source);
                 sc.setJobDescription("seqspark score: number the records of " + source);
             }
             Dataset<Row> rows = read(spark, in, source);

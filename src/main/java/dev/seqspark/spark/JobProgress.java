@@ -57,7 +57,7 @@ public final class JobProgress extends SparkListener implements AutoCloseable {
                 f = Math.min(1.0, (double) bytesRead / inputBytes);
             }
             if (tasksTotal > 0) {
-                double t = (double) tasksDone / tasksTotal;
+                double t = Math.min(1.0, (double) tasksDone / tasksTotal);   // retried stages add tasks
                 f = Double.isNaN(f) ? t : Math.max(f, t);
             }
             return f;
