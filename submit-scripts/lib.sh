@@ -8,8 +8,9 @@ java_bin=java
 [ -n "${JAVA_HOME:-}" ] && java_bin=$JAVA_HOME/bin/java
 jvm_flags=$(tr '\n' ' ' <"$root/conf/jvm.options")
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
-export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
 export SEQSPARK_HOME=$root
+# (SPARK_LOCAL_IP is pinned to 127.0.0.1 only by the scripts that run on this machine alone: seqspark, which runs
+# Spark in local mode, and start-cluster; seqspark-submit leaves addresses to the user's Spark configuration.)
 
 # Builds target/seqspark.jar and target/classpath.txt (every runtime jar, Spark included) when either is
 # missing or older than the sources or the POM.

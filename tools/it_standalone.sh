@@ -1,65 +1,234 @@
 #!/usr/bin/env bash
-# Integration test (run by .ci/run): starts a real Spark standalone cluster on 127.0.0.1 (one master, two
-# workers; submit-scripts/start-cluster), submits a small 2-epoch, 2-worker training job to it with
-# submit-scripts/seqspark-submit --master spark://127.0.0.1:PORT, checks the model directory and metrics it
-# wrote, stops the cluster and checks that nothing is left running. Exit 0 = pass.
+# Integration test (run by .ci/run through `mvn verify`; `-DskipITs` skips it). On this machine it starts a real
+# HDFS (dev.seqspark.it.MiniHdfs: Hadoop's MiniDFSCluster, NameNode and DataNode on 127.0.0.1, in a JVM of its
+# own) and a real Spark standalone cluster (submit-scripts/start-cluster: one master, two one-core workers), then,
+# every job submitted with submit-scripts/seqspark-submit and every path on HDFS:
+#   0. (before anything starts) what seqspark-submit hands spark-submit: no pinned address, the log configuration;
+#   1. train in cluster deploy mode (config, corpus and model on HDFS): the undisturbed reference run;
+#   2. train in client mode, one executor SIGKILLed mid-epoch: it finishes by itself, same weights byte for byte;
+#   3. train in client mode, the driver SIGKILLed mid-epoch, then the same command with --resume: same weights;
+#   4. score and generate (one prefix, and a file of prefixes on Spark) from the HDFS model, outputs on HDFS;
+# then checks the models, metrics and outputs copied back from HDFS, that every executor loaded the OpenBLAS
+# bundled in the application jar, and that nothing is left running. Exit 0 = pass.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export SEQSPARK_CLUSTER_DIR=$root/target/it-cluster
-export SEQSPARK_MASTER_PORT=${SEQSPARK_MASTER_PORT:-17077}
-export SEQSPARK_UI_PORT=${SEQSPARK_UI_PORT:-18080}
-cleanup() { "$root/submit-scripts/stop-cluster" 2>/dev/null || true; }
+it=$root/target/it
+export SEQSPARK_CLUSTER_DIR=$it/cluster
+# A one-machine cluster: everything on loopback (seqspark-submit itself uses whatever the environment says).
+export SPARK_LOCAL_IP=127.0.0.1
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+export SEQSPARK_MASTER_PORT=${SEQSPARK_MASTER_PORT:-$(free_port)}
+export SEQSPARK_UI_PORT=${SEQSPARK_UI_PORT:-$(free_port)}   # Spark moves to the next port if one is taken
+hdfs_pid= job= job2=
+cleanup() {
+  for j in $job $job2; do
+    if kill -0 "$j" 2>/dev/null; then kill "$j" 2>/dev/null || true; wait "$j" 2>/dev/null || true; fi
+  done
+  "$root/submit-scripts/stop-cluster" 2>/dev/null || true
+  if [ -n "$hdfs_pid" ] && kill -0 "$hdfs_pid" 2>/dev/null; then
+    touch "$it/hdfs.uri.stop"
+    for _ in $(seq 1 50); do kill -0 "$hdfs_pid" 2>/dev/null || break; sleep 0.2; done
+    kill "$hdfs_pid" 2>/dev/null || true
+    wait "$hdfs_pid" 2>/dev/null || true
+  fi
+}
 trap cleanup EXIT
+trap 'echo "it: FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 fail() { echo "it: FAIL: $*" >&2; exit 1; }
-
-out=$root/target/it-model
-corpus=$root/target/it-corpus.txt
-rm -rf "$out" "$SEQSPARK_CLUSTER_DIR"
-head -n 800 "$root/data/tom_sawyer.txt" >"$corpus"
-
 t0=$(date +%s)
+step() { echo "it: $(( $(date +%s) - t0 )) s: $*" >&2; }
+
+rm -rf "$it"
+mkdir -p "$it"
+corpus=$it/corpus.txt
+head -n 800 "$root/data/tom_sawyer.txt" >"$corpus"
+printf 'tom\n\nbecky thatcher\nhuck\n' >"$it/prefixes.txt"
+
+# 0. What seqspark-submit hands spark-submit (a stand-in SPARK_HOME whose spark-submit prints its arguments):
+# no address pinned; the log configuration shipped with --files where the cluster ships files (YARN), read
+# from here by a client-mode driver, never a local path for a driver elsewhere.
+mkdir -p "$it/fake-spark/bin"
+cat >"$it/fake-spark/bin/spark-submit" <<'SH'
+#!/usr/bin/env bash
+echo "SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-unset}"
+printf '[%s]\n' "$@"
+SH
+chmod +x "$it/fake-spark/bin/spark-submit"
+args() { env -u SPARK_LOCAL_IP SPARK_HOME="$it/fake-spark" "$root/submit-scripts/seqspark-submit" "$@" -- score --model m; }
+a=$(args --master yarn --deploy-mode cluster --files extra.txt)
+grep -qx "SPARK_LOCAL_IP=unset" <<<"$a" || fail "seqspark-submit pins SPARK_LOCAL_IP"
+grep -qx "\[$root/conf/log4j2.properties,extra.txt\]" <<<"$a" || fail "YARN cluster mode: log configuration not shipped with --files: $a"
+grep -q -- "-Dlog4j2.configurationFile=log4j2.properties\]" <<<"$a" || fail "YARN cluster mode: driver not pointed at the shipped file"
+a=$(args --master spark://h:7077 --deploy-mode cluster)
+! grep -q "log4j2" <<<"$a" || fail "standalone cluster mode: a local log4j2 path handed to a remote driver: $a"
+a=$(args --master spark://h:7077)
+grep -q -- "-Dlog4j2.configurationFile=$root/conf/log4j2.properties\]" <<<"$a" || fail "client mode: the driver's log configuration"
+step "0. seqspark-submit: addresses left to Spark's configuration, log configuration shipped or local as it must be"
+
+# HDFS, in the background while the Spark cluster starts.
+[ -s "$root/target/minihdfs-classpath.txt" ] && [ -d "$root/target/test-classes/dev/seqspark/it" ] \
+  || (cd "$root" && mvn -B -q -Dstyle.color=never test-compile dependency:build-classpath@minihdfs-classpath) >&2
+java -Xmx384m -cp "$root/target/test-classes:$(cat "$root/target/minihdfs-classpath.txt")" dev.seqspark.it.MiniHdfs \
+  serve "$it/hdfs-data" "$it/hdfs.uri" "$corpus=/it/corpus.txt" "$it/prefixes.txt=/it/prefixes.txt" \
+  "$root/conf/char-gru.properties=/it/conf/char-gru.properties" >"$it/hdfs.log" 2>&1 &
+hdfs_pid=$!
 url=$("$root/submit-scripts/start-cluster")
-echo "it: cluster up at $url after $(( $(date +%s) - t0 )) s" >&2
-
-SEQSPARK_DRIVER_MEMORY=1g "$root/submit-scripts/seqspark-submit" --master "$url" --deploy-mode client \
-  --executor-memory 1g --total-executor-cores 2 -- \
-  train --config "$root/conf/char-gru.properties" --output "$out" --set data.path="$corpus" \
-  --set model.hidden_size=32 --set train.epochs=2 --set dist.workers=2 --set generate.length=20 \
-  >"$root/target/it-train.out" 2>"$root/target/it-train.err" \
-  || { tail -20 "$root/target/it-train.err" >&2; fail "the training job failed"; }
-grep -q "on spark://127.0.0.1:$SEQSPARK_MASTER_PORT" "$root/target/it-train.err" || fail "the job did not run on the cluster"
-
-for f in config.json vocab.json weights.safetensors metrics.jsonl checkpoint.json; do
-  [ -s "$out/$f" ] || fail "$out/$f missing"
+step "Spark standalone cluster up at $url"
+for _ in $(seq 1 300); do
+  [ -s "$it/hdfs.uri" ] && break
+  kill -0 "$hdfs_pid" 2>/dev/null || { tail -20 "$it/hdfs.log" >&2; fail "HDFS did not start"; }
+  sleep 0.3
 done
-python3 - "$out" <<'PY' || fail "model or metrics are wrong"
+[ -s "$it/hdfs.uri" ] || fail "HDFS did not start within 90 s (see $it/hdfs.log)"
+nn=$(cat "$it/hdfs.uri")
+step "HDFS up at $nn"
+
+submit() { SEQSPARK_DRIVER_MEMORY=1g "$root/submit-scripts/seqspark-submit" --master "$url" "$@"; }
+# The same in the background, as one process: $! is the driver's JVM itself (seqspark-submit execs java).
+submit_bg() { SEQSPARK_DRIVER_MEMORY=1g exec "$root/submit-scripts/seqspark-submit" --master "$url" "$@"; }
+# Every training run: the same settings; the workers' models are combined after every batch (about 13 rounds
+# an epoch), so "mid-epoch" is a moment the driver's progress lines show, with most of the epoch still to go.
+train_args=(train --config "$nn/it/conf/char-gru.properties" --set "data.path=$nn/it/corpus.txt"
+  --set model.hidden_size=32 --set train.epochs=3 --set dist.workers=2 --set dist.sync_every=1
+  --set generate.prefix=tom --set generate.length=20)
+
+# Waits until FILE has a line matching PATTERN while process PID runs.
+wait_for() {
+  local file=$1 pattern=$2 pid=$3
+  for _ in $(seq 1 900); do
+    grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$file" >&2; fail "the job ended before '$pattern'"; }
+    sleep 0.2
+  done
+  fail "no '$pattern' in $file within 180 s"
+}
+
+# 1. Cluster deploy mode: the driver runs on a worker; its model must land on HDFS, not in its work directory.
+submit --deploy-mode cluster --conf spark.standalone.submit.waitAppCompletion=true -- \
+  "${train_args[@]}" --output "$nn/it/ref" >"$it/ref.submit.out" 2>"$it/ref.submit.err" \
+  || { tail -20 "$it/ref.submit.err" >&2; fail "the cluster-mode submission failed"; }
+driver=$(ls -d "$SEQSPARK_CLUSTER_DIR"/work*/driver-* 2>/dev/null | head -1)
+[ -n "$driver" ] || fail "no cluster-mode driver ran (see $it/ref.submit.err)"
+# (spark-submit exits 0 even when a cluster-mode driver fails: its own stderr says how it ended)
+grep -q "train: model written to $nn/it/ref" "$driver/stderr" || { tail -20 "$driver/stderr" >&2; fail "the cluster-mode driver failed"; }
+grep -q "on spark://127.0.0.1:$SEQSPARK_MASTER_PORT" "$driver/stderr" || fail "the cluster-mode job did not run on the cluster"
+sample=$(tail -n 1 "$driver/stdout")
+step "1. cluster deploy mode: trained, model on HDFS; sample: $sample"
+
+# 2. One executor SIGKILLed mid-epoch: Spark replaces it and reruns its tasks; the job ends by itself.
+submit_bg --deploy-mode client -- "${train_args[@]}" --output "$nn/it/executor-kill" \
+  >"$it/executor-kill.out" 2>"$it/executor-kill.err" &
+job=$!
+wait_for "$it/executor-kill.err" "train: epoch 2/3  round " "$job"
+victim=$(pgrep -f "$SEQSPARK_CLUSTER_DIR/spark-home/.*CoarseGrainedExecutorBackend" | head -1 || true)
+[ -n "$victim" ] || fail "no executor to kill"
+kill -9 "$victim"
+wait "$job" || { tail -20 "$it/executor-kill.err" >&2; fail "the job with a killed executor did not finish"; }
+grep -q "Lost executor" "$it/executor-kill.err" || fail "the driver did not notice the killed executor"
+step "2. executor $victim killed in epoch 2: the job finished by itself"
+
+# 3. The driver SIGKILLed mid-epoch, then the same command with --resume.
+submit_bg --deploy-mode client -- "${train_args[@]}" --output "$nn/it/driver-kill" \
+  >"$it/driver-kill.out" 2>"$it/driver-kill.err" &
+job=$!
+sleep 1
+grep -q "org.apache.spark.deploy.SparkSubmit" "/proc/$job/cmdline" 2>/dev/null || fail "the background job is not the driver JVM itself"
+wait_for "$it/driver-kill.err" "train: epoch 2/3  round " "$job"
+kill -9 "$job"
+wait "$job" 2>/dev/null && fail "the killed driver exited 0"
+job=
+submit --deploy-mode client -- "${train_args[@]}" --output "$nn/it/driver-kill" --resume \
+  >"$it/driver-resume.out" 2>"$it/driver-resume.err" \
+  || { tail -20 "$it/driver-resume.err" >&2; fail "--resume after the driver was killed failed"; }
+grep -q "train: epoch 2/3  train ppl" "$it/driver-resume.err" && ! grep -q "train: epoch 1/3" "$it/driver-resume.err" \
+  || fail "the resumed run did not continue from the last checkpoint (epoch 1): $(grep 'train: epoch' "$it/driver-resume.err" | head -3)"
+[ "$(tail -n 1 "$it/driver-resume.out")" = "$sample" ] || fail "the resumed run's sample differs from the reference's"
+step "3. driver killed in epoch 2, resumed from the epoch-1 checkpoint on HDFS"
+
+# 4. Score and generate from the HDFS model, outputs on HDFS: score and batch generate side by side on the
+# cluster (one core each), one-prefix generation (no Spark job) meanwhile.
+submit_bg --deploy-mode client --total-executor-cores 1 --conf spark.executor.heartbeatInterval=2s -- \
+  score --model "$nn/it/ref" --input "$nn/it/corpus.txt" --output "$nn/it/scores" --progress 1 \
+  >"$it/score.out" 2>"$it/score.err" &
+job=$!
+submit_bg --deploy-mode client --total-executor-cores 1 -- generate --model "$nn/it/ref" \
+  --prefixes "$nn/it/prefixes.txt" --output "$nn/it/generated" --length 20 \
+  >"$it/generate-batch.out" 2>"$it/generate-batch.err" &
+job2=$!
+gen=$(submit --deploy-mode client -- generate --model "$nn/it/ref" --prefix tom --length 20 2>"$it/generate.err" | tail -n 1) \
+  || { tail -20 "$it/generate.err" >&2; fail "generate failed"; }
+[ "$gen" = "$sample" ] || fail "generate from the HDFS model gave '$gen', the training run printed '$sample'"
+wait "$job" || { tail -20 "$it/score.err" >&2; fail "score failed"; }
+job=
+wait "$job2" || { tail -20 "$it/generate-batch.err" >&2; fail "batch generate failed"; }
+python3 - "$it/score.out" "$(wc -l <"$corpus")" <<'PY' || fail "score's totals are wrong"
 import json, sys
-d = sys.argv[1]
-m = [json.loads(l) for l in open(d + "/metrics.jsonl")]
-assert [x["epoch"] for x in m] == [1, 2], m
-assert all(x["workers"] == 2 and x["tokens_per_second"] > 0 and x["valid_perplexity"] < 40 for x in m), m
-c = json.load(open(d + "/config.json"))
+t = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+assert t["records"] == int(sys.argv[2]) and t["tokens"] > 0, t
+PY
+grep -q "^score: [0-9,]* records  [0-9,]* tokens  [0-9]*% done" "$it/score.err" || fail "score printed no progress"
+grep -q "^score: [0-9,]* records  [0-9,]* tokens  done in .*written to $nn/it/scores" "$it/score.err" \
+  || fail "score printed no totals line on stderr"
+grep -q "^generate: 4 prefixes  60 tokens generated  done in" "$it/generate-batch.err" || fail "batch generate's totals line"
+step "4. score and generate from the HDFS model"
+
+# Everything written to HDFS, copied back exactly, checked here.
+java -Xmx256m -cp "$root/target/test-classes:$(cat "$root/target/minihdfs-classpath.txt")" dev.seqspark.it.MiniHdfs \
+  get "$nn/it" "$it/from-hdfs" 2>>"$it/hdfs.log" || fail "cannot copy /it back from HDFS"
+h=$it/from-hdfs
+for d in ref executor-kill driver-kill; do
+  for f in _SEQSPARK_COMMIT config.json vocab.json weights.safetensors metrics.jsonl checkpoint.json; do
+    [ -s "$h/$d/$f" ] || fail "$nn/it/$d/$f missing"
+  done
+done
+cmp "$h/ref/weights.safetensors" "$h/executor-kill/weights.safetensors" \
+  || fail "an executor killed mid-training changed the weights"
+cmp "$h/ref/weights.safetensors" "$h/driver-kill/weights.safetensors" \
+  || fail "a driver killed mid-epoch and --resume changed the weights"
+leftovers=$(ls -a "$h" | grep -E '^\.(ref|executor-kill|driver-kill)\.(tmp|old)-' || true)
+[ -z "$leftovers" ] || fail "leftovers on HDFS: $leftovers"
+ls "$h/scores"/part-* >/dev/null 2>&1 && [ -e "$h/scores/_SUCCESS" ] || fail "no score output on HDFS"
+ls "$h/generated"/part-* >/dev/null 2>&1 || fail "no generate output on HDFS"
+python3 - "$h" <<'PY' || fail "models or metrics are wrong"
+import json, sys
+h = sys.argv[1]
+for d in ("ref", "executor-kill", "driver-kill"):
+    m = [json.loads(l) for l in open(f"{h}/{d}/metrics.jsonl")]
+    assert [x["epoch"] for x in m] == [1, 2, 3], (d, m)
+    assert all(x["workers"] == 2 and x["tokens_per_second"] > 0 and x["valid_perplexity"] < 40 for x in m), (d, m)
+    assert json.load(open(f"{h}/{d}/checkpoint.json"))["epochs_done"] == 3, d
+c = json.load(open(f"{h}/ref/config.json"))
 assert c["format"] == "seqspark-model" and c["cell"] == "gru" and c["hidden_size"] == 32, c
-assert len(json.load(open(d + "/vocab.json"))["tokens"]) == c["vocab_size"]
+assert len(json.load(open(f"{h}/ref/vocab.json"))["tokens"]) == c["vocab_size"]
+rows = [json.loads(l) for p in __import__("glob").glob(f"{h}/generated/part-*") for l in open(p)]
+assert sorted(r["id"] for r in rows) == [0, 1, 2, 3], rows
 print("it: metrics", [(x["epoch"], round(x["valid_perplexity"], 3)) for x in m], file=sys.stderr)
 PY
+step "weights byte for byte equal to the reference after an executor kill and after a driver kill + --resume"
 
-# Every executor loaded the OpenBLAS bundled in the application jar (start-cluster leaves it out of the
-# cluster's own jars), whatever the machine has installed.
+# Every executor that did any work loaded the OpenBLAS bundled in the application jar (start-cluster leaves it
+# out of the cluster's own jars), whatever the machine has installed; every application had such executors.
 if [ "$(uname -m)" = x86_64 ]; then
-  logs=$(ls "$SEQSPARK_CLUSTER_DIR"/work*/app-*/*/stderr 2>/dev/null || true)
-  [ -n "$logs" ] || fail "no executor logs under $SEQSPARK_CLUSTER_DIR/work*/app-*/"
-  for f in $logs; do
-    grep -q "BLAS native (JNIBLAS, bundled OpenBLAS" "$f" || { grep "BLAS" "$f" >&2 || true; fail "executor $f did not load the bundled OpenBLAS"; }
+  apps=$(ls -d "$SEQSPARK_CLUSTER_DIR"/work*/app-* 2>/dev/null | xargs -n1 basename | sort -u)
+  [ -n "$apps" ] || fail "no executor logs under $SEQSPARK_CLUSTER_DIR/work*/app-*/"
+  for app in $apps; do
+    logs=$(ls "$SEQSPARK_CLUSTER_DIR"/work*/"$app"/*/stderr)
+    grep -l "BLAS native (JNIBLAS, bundled OpenBLAS" $logs >/dev/null || fail "no executor of $app loaded the bundled OpenBLAS"
+    for f in $logs; do
+      if grep -q "BLAS" "$f" && ! grep -q "BLAS native (JNIBLAS, bundled OpenBLAS" "$f"; then
+        grep "BLAS" "$f" >&2; fail "executor $f did not load the bundled OpenBLAS"
+      fi
+    done
   done
-  echo "it: $(echo "$logs" | wc -l) executors: $(grep -h -o "BLAS native (JNIBLAS, bundled[^)]*)" $logs | sort -u)" >&2
+  step "$(echo "$apps" | wc -l) applications, every executor: $(grep -h -o "BLAS native (JNIBLAS, bundled[^)]*)" \
+    "$SEQSPARK_CLUSTER_DIR"/work*/app-*/*/stderr | sort -u)"
 fi
 
 cleanup
 trap - EXIT
 sleep 1
-if pgrep -f "$SEQSPARK_CLUSTER_DIR" >/dev/null; then
-  pgrep -af "$SEQSPARK_CLUSTER_DIR" >&2
-  fail "processes of the cluster are still running"
+if pgrep -f "$it/" >/dev/null; then
+  pgrep -af "$it/" >&2
+  fail "processes of the cluster or of HDFS are still running"
 fi
-echo "it: PASS (standalone cluster, 2 workers, $(( $(date +%s) - t0 )) s)" >&2
+echo "it: PASS (HDFS + standalone cluster: cluster deploy mode, executor kill, driver kill + resume, score, generate; $(( $(date +%s) - t0 )) s)" >&2

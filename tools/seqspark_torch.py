@@ -15,6 +15,11 @@ A SeqSpark model directory holds three files:
                         rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0,
                         ... (each layer in turn) ..., linear.weight, linear.bias
 
+and, written last, _SEQSPARK_COMMIT, the commit marker: {"format": "seqspark-commit", "version": 1,
+"id": "<unique>", "written": <ms since 1970>, "files": ["config.json", ...]}. SeqSpark reads a model
+directory on an object store (s3a:, gs:, ...) only when it has its marker; on a local disk or HDFS the
+marker is optional (a directory there got into place by a rename).
+
 The model is d2l.ai's concise RNNModel: one-hot (embedding_dim == 0) or nn.Embedding
 input -> nn.RNN / nn.GRU / nn.LSTM (sequence-first, unidirectional) -> nn.Linear(H, V).
 forward(X, state) takes X of shape (batch, seq) int64 and returns logits of shape
@@ -71,7 +76,9 @@ import re
 import shutil
 import struct
 import sys
+import time
 import unicodedata
+import uuid
 
 import numpy as np
 import torch
@@ -85,6 +92,7 @@ CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
 WEIGHTS_FILE = "weights.safetensors"
 UNK = "<unk>"
+COMMIT_FILE = "_SEQSPARK_COMMIT"
 
 
 # ---------------------------------------------------------------- model
@@ -345,7 +353,10 @@ def save_model_dir(model, tokens, tokenizer, out_dir):
         _write_json(os.path.join(tmp, CONFIG_FILE), config, indent=2)
         _write_json(os.path.join(tmp, VOCAB_FILE), collections.OrderedDict([("tokens", tokens)]))
         write_safetensors(os.path.join(tmp, WEIGHTS_FILE), list(state.items()), {"format": "pt"})
-        for name in (CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE):
+        _write_json(os.path.join(tmp, COMMIT_FILE), collections.OrderedDict([
+            ("format", "seqspark-commit"), ("version", 1), ("id", uuid.uuid4().hex),
+            ("written", int(time.time() * 1000)), ("files", [CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE])]))
+        for name in (CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE, COMMIT_FILE):
             os.chmod(os.path.join(tmp, name), 0o644)
         os.chmod(tmp, 0o755)
         if os.path.lexists(out_dir):

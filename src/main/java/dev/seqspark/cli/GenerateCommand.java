@@ -2,17 +2,18 @@ package dev.seqspark.cli;
 
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.spark.JobProgress;
 import dev.seqspark.spark.Sessions;
 import dev.seqspark.spark.SparkOutput;
 import dev.seqspark.train.Generator;
 import dev.seqspark.train.LanguageModel;
 import dev.seqspark.train.Seeds;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -30,10 +31,12 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Generate text as d2l's predict_ch8: warm up on the prefix, then emit --length tokens,",
                 "greedy (temperature 0) or sampled (temperature, top-k, seed). With --prefixes, one record per",
-                "line of PATH is generated on Spark and written as JSON lines (id, prefix, text) to --output."})
+                "line of PATH is generated on Spark and written as JSON lines (id, prefix, text) to --output,",
+                "with progress on stderr every --progress seconds."})
 public final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", paramLabel = "MODEL_DIR", required = true)
-    Path model;
+    @Option(names = "--model", paramLabel = "MODEL_DIR", required = true,
+            description = "a SeqSpark model directory, on any Hadoop file system")
+    String model;
 
     static final class Source {
         @Option(names = "--prefix", paramLabel = "TEXT", description = "one prefix; the text goes to stdout")
@@ -58,13 +61,19 @@ public final class GenerateCommand implements Callable<Integer> {
     boolean overwrite;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master for --prefixes (default: local[*])")
     String master;
+    @Option(names = "--progress", paramLabel = "SECONDS", defaultValue = "10",
+            description = "with --prefixes: a progress line on stderr every SECONDS; 0: only the last one (default: ${DEFAULT-VALUE})")
+    double progressSeconds;
 
     @Override
     public Integer call() {
-        Model m = ModelDir.readForInference(model);   // before anything else: a bad model is refused in one line
+        Model m = ModelDir.readForInference(Locations.of(model));   // before anything else: a bad model is refused in one line
         Generator.Sampling sampling = new Generator.Sampling(temperature, topK, seed);
         if (length < 0) {
             throw new UserError("--length must be non-negative");
+        }
+        if (!(progressSeconds >= 0)) {
+            throw new UserError("--progress must be >= 0 seconds");
         }
         if (source.prefix != null) {
             System.out.println(generate(m, source.prefix, length, sampling));
@@ -73,33 +82,51 @@ public final class GenerateCommand implements Callable<Integer> {
         if (output == null) {
             throw new UserError("--prefixes needs --output DIR");
         }
-        if (!source.prefixes.contains("://") && !Files.exists(Path.of(source.prefixes))) {
-            throw new UserError("the prefixes file " + source.prefixes + " does not exist");
-        }
+        String prefixes = Locations.input(source.prefixes, "the prefixes file", false);
         try (Sessions.Handle session = Sessions.open("seqspark generate", master)) {
             SparkSession spark = session.spark();
             SparkOutput.checkWritable(spark, output, overwrite);   // a user's folder is never replaced
-            Broadcast<Model> b = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(m);
+            long t0 = System.nanoTime();
+            var sc = spark.sparkContext();
+            Broadcast<Model> b = JavaSparkContext.fromSparkContext(sc).broadcast(m);
             int n = length;
             double temp = temperature;
             int k = topK;
             long s = seed;
-            JavaRDD<Row> rows = spark.read().text(source.prefixes).javaRDD().zipWithIndex().mapPartitions(it -> {
-                List<Row> out = new ArrayList<>();
-                while (it.hasNext()) {
-                    var t = it.next();
-                    String prefix = t._1().getString(0);
-                    Generator.Sampling per = new Generator.Sampling(temp, k, Seeds.derive(s, t._2()));
-                    out.add(RowFactory.create(t._2(), prefix, generate(b.value(), prefix, n, per)));
-                }
-                Iterator<Row> r = out.iterator();
-                return r;
-            });
-            StructType schema = new StructType().add("id", DataTypes.LongType).add("prefix", DataTypes.StringType)
-                    .add("text", DataTypes.StringType, true);
-            spark.createDataFrame(rows, schema).write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
-                    .json(output);
-            System.err.println("generate: written to " + output);
+            sc.setJobDescription("seqspark generate: number the prefixes of " + prefixes);
+            JavaPairRDD<Row, Long> numbered = spark.read().text(prefixes).javaRDD().zipWithIndex();
+            long done;
+            long generated;
+            try (JobProgress progress = JobProgress.start(spark, "seqspark-generate", Locations.bytes(prefixes));
+                 ProgressReporter reporter = ProgressReporter.every(progressSeconds, "generate", "prefixes",
+                         "tokens generated", progress)) {
+                sc.setJobGroup(progress.group(), "seqspark generate: " + model + " on " + prefixes + " -> " + output, false);
+                JobProgress.Counters counters = progress.counters();
+                JavaRDD<Row> rows = numbered.mapPartitions(it -> {
+                    List<Row> out = new ArrayList<>();
+                    while (it.hasNext()) {
+                        var t = it.next();
+                        String prefix = t._1().getString(0);
+                        Generator.Sampling per = new Generator.Sampling(temp, k, Seeds.derive(s, t._2()));
+                        String text = generate(b.value(), prefix, n, per);
+                        out.add(RowFactory.create(t._2(), prefix, text));
+                        counters.add(1, text == null ? 0 : n);
+                    }
+                    Iterator<Row> r = out.iterator();
+                    return r;
+                });
+                StructType schema = new StructType().add("id", DataTypes.LongType).add("prefix", DataTypes.StringType)
+                        .add("text", DataTypes.StringType, true);
+                spark.createDataFrame(rows, schema).write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
+                        .json(output);
+                done = counters.records().value();
+                generated = counters.tokens().value();
+            } finally {
+                sc.clearJobGroup();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.err.printf(Locale.ROOT, "generate: %,d prefixes  %,d tokens generated  done in %s (%,.0f tokens/s); "
+                    + "written to %s%n", done, generated, ProgressReporter.duration(seconds), generated / seconds, output);
         }
         return 0;
     }

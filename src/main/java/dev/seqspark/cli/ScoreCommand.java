@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.spark.JobProgress;
 import dev.seqspark.spark.LanguageModelScorer;
 import dev.seqspark.spark.Sessions;
 import dev.seqspark.spark.SparkOutput;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,10 +31,12 @@ import picocli.CommandLine.Option;
 @Command(name = "score", mixinStandardHelpOptions = true,
         description = {"Score every record of PATH with a trained model: tokens, log_likelihood, perplexity,",
                 "bits_per_token (and top_k). Text input: one record per line, id = 0-based line number.",
-                "Parquet/JSON input: --text-col (and --id-col). Prints one JSON line of totals when done."})
+                "Parquet/JSON input: --text-col (and --id-col). Progress goes to stderr every --progress seconds;",
+                "one JSON line of totals goes to stdout when done."})
 public final class ScoreCommand implements Callable<Integer> {
-    @Option(names = "--model", paramLabel = "MODEL_DIR", required = true, description = "a SeqSpark model directory")
-    Path model;
+    @Option(names = "--model", paramLabel = "MODEL_DIR", required = true,
+            description = "a SeqSpark model directory, on any Hadoop file system")
+    String model;
     @Option(names = "--input", paramLabel = "PATH", required = true, description = "any Hadoop-FS path: file, folder, glob")
     String input;
     @Option(names = "--output", paramLabel = "DIR", required = true, description = "where Spark writes the part files")
@@ -57,6 +58,9 @@ public final class ScoreCommand implements Callable<Integer> {
     boolean overwrite;
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: as spark-submit set it, else local[*])")
     String master;
+    @Option(names = "--progress", paramLabel = "SECONDS", defaultValue = "10",
+            description = "a progress line on stderr every SECONDS while scoring; 0: only the last one (default: ${DEFAULT-VALUE})")
+    double progressSeconds;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -67,7 +71,10 @@ public final class ScoreCommand implements Callable<Integer> {
         if (topK < 0 || batchSize <= 0) {
             throw new UserError("--top-k must be >= 0 and --batch-size > 0");
         }
-        Model m = ModelDir.readForInference(model);  // a bad model fails here, before Spark starts or writes anything
+        if (!(progressSeconds >= 0)) {
+            throw new UserError("--progress must be >= 0 seconds");
+        }
+        Model m = ModelDir.readForInference(Locations.of(model));  // a bad model fails here, before Spark starts or writes anything
         String in = inputFormat.toLowerCase(Locale.ROOT);
         if (in.equals("auto")) {
             String p = input.toLowerCase(Locale.ROOT);
@@ -76,15 +83,17 @@ public final class ScoreCommand implements Callable<Integer> {
         if (!List.of("text", "parquet", "json").contains(in)) {
             throw new UserError("--input-format must be text, parquet, json or auto, got '" + inputFormat + "'");
         }
-        if (!input.contains("://") && !input.contains("*") && !Files.exists(Path.of(input))) {
-            throw new UserError("the input " + input + " does not exist");
-        }
+        String source = Locations.input(input, "the input", false);   // where the default file system says
         try (Sessions.Handle session = Sessions.open("seqspark score", master)) {
             SparkSession spark = session.spark();
             SparkOutput.checkWritable(spark, output, overwrite);   // a user's folder is never replaced
             long t0 = System.nanoTime();
-            spark.sparkContext().setJobDescription("seqspark score: " + input);
-            Dataset<Row> records = read(spark, in);
+            var sc = spark.sparkContext();
+            if (in.equals("text") || idCol == null) {
+                System.err.println("score: numbering the records of " + source);
+                sc.setJobDescription("seqspark score: number the records of " + source);
+            }
+            Dataset<Row> rows = read(spark, in, source);
             String id = idCol != null && !in.equals("text") ? idCol : "id";
             LanguageModelScorer scorer = new LanguageModelScorer(m).setTextCol(in.equals("text") ? "text" : textCol)
                     .setTopK(topK).setBatchSize(batchSize);
@@ -94,20 +103,30 @@ public final class ScoreCommand implements Callable<Integer> {
                 cols.add(fmt.equals("csv") ? functions.to_json(functions.col("top_k")).as("top_k") : functions.col("top_k"));
             }
             Observation totals = new Observation("seqspark-score");
-            Dataset<Row> scored = scorer.transform(records).select(cols.toArray(Column[]::new))
-                    .observe(totals, functions.count(functions.lit(1)).as("records"),
-                            functions.coalesce(functions.sum("tokens"), functions.lit(0L)).as("tokens"));
-            var writer = scored.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
-            switch (fmt) {
-                case "parquet" -> writer.parquet(output);
-                case "csv" -> writer.option("header", "true").csv(output);
-                default -> writer.json(output);
+            try (JobProgress progress = JobProgress.start(spark, "seqspark-score", Locations.bytes(source));
+                 ProgressReporter reporter = ProgressReporter.every(progressSeconds, "score", progress)) {
+                sc.setJobGroup(progress.group(), "seqspark score: " + model + " on " + source + " -> " + output, false);
+                Dataset<Row> scored = scorer.transformCounting(rows, progress.counters())
+                        .select(cols.toArray(Column[]::new))
+                        .observe(totals, functions.count(functions.lit(1)).as("records"),
+                                functions.coalesce(functions.sum("tokens"), functions.lit(0L)).as("tokens"));
+                var writer = scored.write().mode(overwrite ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
+                switch (fmt) {
+                    case "parquet" -> writer.parquet(output);
+                    case "csv" -> writer.option("header", "true").csv(output);
+                    default -> writer.json(output);
+                }
+            } finally {
+                sc.clearJobGroup();
             }
             Map<String, Object> t = totals.getAsJava();
             double seconds = (System.nanoTime() - t0) / 1e9;
+            long records = ((Number) t.get("records")).longValue();
             long tokens = ((Number) t.get("tokens")).longValue();
+            System.err.printf(Locale.ROOT, "score: %,d records  %,d tokens  done in %s (%,.0f tokens/s); written to %s%n",
+                    records, tokens, ProgressReporter.duration(seconds), tokens / seconds, output);
             ObjectNode line = new ObjectMapper().createObjectNode();
-            line.put("records", ((Number) t.get("records")).longValue());
+            line.put("records", records);
             line.put("tokens", tokens);
             line.put("seconds", Math.round(seconds * 1000) / 1000.0);
             line.put("tokens_per_second", Math.round(tokens / seconds));
@@ -118,14 +137,14 @@ public final class ScoreCommand implements Callable<Integer> {
     }
 
     /** The input as (id, text, …): text files get their 0-based line numbers as ids, in input order. */
-    private Dataset<Row> read(SparkSession spark, String in) {
+    private Dataset<Row> read(SparkSession spark, String in, String source) {
         if (in.equals("text")) {
-            JavaRDD<Row> rows = spark.read().text(input).javaRDD().zipWithIndex()
+            JavaRDD<Row> rows = spark.read().text(source).javaRDD().zipWithIndex()
                     .map(t -> RowFactory.create(t._2(), t._1().getString(0)));
             StructType schema = new StructType().add("id", DataTypes.LongType, false).add("text", DataTypes.StringType, true);
             return spark.createDataFrame(rows, schema);
         }
-        Dataset<Row> df = spark.read().format(in).load(input);
+        Dataset<Row> df = spark.read().format(in).load(source);
         if (!List.of(df.columns()).contains(textCol)) {
             throw new UserError("input has no column '" + textCol + "' (columns: " + String.join(", ", df.columns())
                     + "); name it with --text-col");

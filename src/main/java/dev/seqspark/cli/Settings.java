@@ -1,10 +1,11 @@
 package dev.seqspark.cli;
 
+import dev.seqspark.io.Location;
 import dev.seqspark.optim.Optimizers;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -124,16 +125,23 @@ public final class Settings {
         return KEYS;
     }
 
-    /** Defaults, then {@code configFile} (may be null), then {@code overrides} ("key=value"). */
+    /** Defaults, then {@code configFile} (a local file; may be null), then {@code overrides} ("key=value"). */
     public static Settings load(Path configFile, List<String> overrides) {
+        return load(configFile == null ? null : Location.local(configFile), overrides);
+    }
+
+    /** Defaults, then {@code configFile} (on any Hadoop file system; may be null), then {@code overrides}. */
+    public static Settings load(Location configFile, List<String> overrides) {
         Settings s = new Settings();
         if (configFile != null) {
-            if (!Files.isRegularFile(configFile)) {
-                throw new UserError("config file " + configFile + " does not exist");
-            }
             Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(configFile, StandardCharsets.UTF_8)) {
-                p.load(r);
+            try {
+                if (!configFile.isFile()) {
+                    throw new UserError("config file " + configFile + " does not exist");
+                }
+                try (Reader r = new InputStreamReader(configFile.open(), StandardCharsets.UTF_8.newDecoder())) {
+                    p.load(r);
+                }
             } catch (IOException | IllegalArgumentException e) {
                 throw new UserError("cannot read config file " + configFile + ": " + e.getMessage());
             }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.seqspark.io.Checkpoint;
+import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelConfig;
 import dev.seqspark.io.ModelDir;
@@ -27,8 +28,6 @@ import dev.seqspark.train.TrainConfig;
 import dev.seqspark.train.TrainingLoop;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -46,13 +45,14 @@ import picocli.CommandLine.Option;
                 "After every epoch DIR holds a usable model directory and a checkpoint."})
 public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "settings file (Java properties); see conf/")
-    Path config;
-    @Option(names = "--output", paramLabel = "DIR", required = true, description = "where the model and checkpoints go")
-    Path output;
+    String config;
+    @Option(names = "--output", paramLabel = "DIR", required = true,
+            description = "where the model and checkpoints go: any Hadoop-FS path (no scheme: the default file system)")
+    String outputArg;
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a setting (repeatable)")
     List<String> sets = new ArrayList<>();
     @Option(names = "--init", paramLabel = "MODEL_DIR", description = "start from a saved model's weights, vocabulary and tokenizer")
-    Path init;
+    String init;
     @Option(names = "--resume", description = "continue the run in DIR from its last checkpoint")
     boolean resume;
     @Option(names = "--overwrite", description = "replace DIR if it exists")
@@ -72,30 +72,36 @@ public final class TrainCommand implements Callable<Integer> {
         Settings settings;
         Checkpoint.State checkpoint = null;
         Model base = null;
-        OutputDir.recover(output);    // a run killed while replacing its checkpoint left it renamed aside
+        Location output = Locations.of(outputArg);
+        Location configFile = config == null ? null : Locations.of(config);
+        OutputDir.recover(output);    // a run killed while committing its checkpoint left it to be completed
         if (resume) {
             if (!Checkpoint.exists(output)) {
                 throw new UserError("nothing to resume: " + output + " has no " + Checkpoint.FILE);
             }
             checkpoint = Checkpoint.read(output);
-            settings = resumedSettings(checkpoint.settings(), Settings.load(config, sets));
+            settings = resumedSettings(checkpoint.settings(), Settings.load(configFile, sets));
             base = ModelDir.read(output);
         } else {
-            settings = Settings.load(config, sets);
-            if (Files.exists(output) && !overwrite) {
+            settings = Settings.load(configFile, sets);
+            if (output.exists() && !overwrite) {
                 throw new UserError("output directory " + output + " exists; add --overwrite to replace it or --resume to continue it");
             }
             if (overwrite) {
                 OutputDir.checkReplaceable(output);   // before any work: a user's folder is never replaced
             }
             if (init != null) {
-                base = ModelDir.read(init);
+                base = ModelDir.read(Locations.of(init));
             }
+        }
+        if (output.isLocal() && Sessions.clusterDeployMode()) {
+            System.err.println("train: warning: " + output + " is on the local disk of the node that runs this "
+                    + "driver (cluster deploy mode); use a shared file system (hdfs://, s3a://, ...) to keep the model");
         }
         TrainConfig tc = trainConfig(settings);
         TokenizerConfig tokCfg = base != null ? base.config().tokenizer() : tokenizerConfig(settings);
         Tokenizer tokenizer = new Tokenizer(tokCfg);
-        String path = resolveData(settings.get("data.path"));
+        String path = Locations.input(settings.get("data.path"), "the corpus", true);
         int epochs = settings.getInt("train.epochs");
 
         try (Sessions.Handle session = Sessions.open("seqspark train", master)) {
@@ -274,27 +280,5 @@ public final class TrainCommand implements Callable<Integer> {
     static ModelSpec modelSpec(Settings s, int vocabSize) {
         return new ModelSpec(CellType.fromId(s.get("model.cell")), vocabSize, s.getInt("model.embedding_dim"),
                 s.getInt("model.hidden_size"), s.getInt("model.num_layers"), true, s.getDouble("model.dropout"));
-    }
-
-    /**
-     * A local path that does not exist is an error here, before Spark; a relative one is tried from the
-     * current directory, then from SEQSPARK_HOME (the launcher sets it), so the bundled corpus is found anywhere.
-     */
-    static String resolveData(String path) {
-        if (path.contains("://") || path.startsWith("hdfs:") || path.startsWith("s3")) {
-            return path;
-        }
-        boolean glob = path.contains("*") || path.contains("?") || path.contains("[");
-        Path p = Path.of(path);
-        if (!p.isAbsolute() && !glob && !Files.exists(p) && System.getenv("SEQSPARK_HOME") != null) {
-            Path home = Path.of(System.getenv("SEQSPARK_HOME")).resolve(path);
-            if (Files.exists(home)) {
-                p = home;
-            }
-        }
-        if (!glob && !Files.exists(p)) {
-            throw new UserError("the corpus " + path + " does not exist");
-        }
-        return p.toAbsolutePath().toString();
     }
 }

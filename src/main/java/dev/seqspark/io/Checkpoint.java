@@ -6,7 +6,6 @@ import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.optim.Optimizers;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +16,8 @@ import java.util.TreeMap;
  * usable) plus what resuming needs — {@code checkpoint.json} (epochs done, optimizer step count, the run's
  * settings) and {@code optimizer.safetensors} (the optimizer's flat state, when it has one). Every random
  * draw derives from the seed and (epoch, shard, batch), and hidden states start from zeros every epoch, so
- * nothing else is needed to continue byte for byte. The whole directory is replaced atomically.
+ * nothing else is needed to continue byte for byte. The whole directory is replaced atomically
+ * ({@link OutputDir}), on any Hadoop file system ({@link Location}; the {@link Path} methods are the local disk).
  */
 public final class Checkpoint {
     public static final String FILE = "checkpoint.json";
@@ -32,11 +32,19 @@ public final class Checkpoint {
 
     private Checkpoint() {}
 
+    public static boolean exists(Location dir) {
+        return ModelDir.isFile(dir.child(FILE));
+    }
+
     public static boolean exists(Path dir) {
-        return Files.isRegularFile(dir.resolve(FILE));
+        return exists(Location.local(dir));
     }
 
     public static void write(Path dir, Model model, List<? extends JsonNode> metrics, State state) throws IOException {
+        write(Location.local(dir), model, metrics, state);
+    }
+
+    public static void write(Location dir, Model model, List<? extends JsonNode> metrics, State state) throws IOException {
         OutputDir.write(dir, true, tmp -> {
             ModelDir.writeContents(tmp, model, metrics);
             ObjectNode o = ModelDir.JSON.createObjectNode();
@@ -49,13 +57,13 @@ public final class Checkpoint {
             o.put("random_state", "derived from train.seed and (epoch, shard, batch); nothing to restore");
             ObjectNode s = o.putObject("settings");
             new TreeMap<>(state.settings()).forEach(s::put);
-            Files.write(tmp.resolve(FILE), ModelDir.JSON.writeValueAsBytes(o));
+            tmp.child(FILE).write(ModelDir.JSON.writeValueAsBytes(o));
             if (state.optimizerState().length > 0) {
-                Safetensors.write(tmp.resolve(OPTIMIZER), layout(state.optimizerState().length), state.optimizerState(),
+                Safetensors.write(tmp.child(OPTIMIZER), layout(state.optimizerState().length), state.optimizerState(),
                         Map.of("format", "seqspark-optimizer"));
             }
             if (state.blockMomentum().length > 0) {
-                Safetensors.write(tmp.resolve(BLOCK_MOMENTUM), momentumLayout(state.blockMomentum().length),
+                Safetensors.write(tmp.child(BLOCK_MOMENTUM), momentumLayout(state.blockMomentum().length),
                         state.blockMomentum(), Map.of("format", "seqspark-block-momentum"));
             }
         });
@@ -85,8 +93,14 @@ public final class Checkpoint {
      * the state is allocated. Every problem is a one-line {@link ModelFormatException} naming the file and key.
      */
     public static State read(Path dir) {
-        Path f = dir.resolve(FILE);
+        return read(Location.local(dir));
+    }
+
+    /** As {@link #read(Path)}, on any file system; only a committed checkpoint, where that needs a marker. */
+    public static State read(Location dir) {
+        Location f = dir.child(FILE);
         String where = f.toString();
+        String commit = ModelDir.isDir(dir) ? OutputDir.checkCommitted(dir) : null;
         JsonNode o = ModelDir.readJson(f, ModelDir.MAX_CONFIG_BYTES);
         if (!o.isObject()) {
             throw new ModelFormatException(where + ": not a JSON object");
@@ -120,7 +134,7 @@ public final class Checkpoint {
                     + "; expected one of " + Optimizers.NAMES);
         }
         // The state's size follows from the model: its config gives the parameter count by arithmetic alone.
-        Path cfg = dir.resolve(ModelDir.CONFIG);
+        Location cfg = dir.child(ModelDir.CONFIG);
         long params = ModelConfig.fromJson(ModelDir.readJson(cfg, ModelDir.MAX_CONFIG_BYTES), cfg.toString())
                 .spec().parameterCount();
         long expected = Optimizers.stateCopies(optimizer) * params;
@@ -129,7 +143,7 @@ public final class Checkpoint {
                     + Optimizers.stateCopies(optimizer) + " value(s) per parameter and " + ModelDir.CONFIG + " implies "
                     + params + " parameters (" + expected + ")");
         }
-        float[] opt = n == 0 ? new float[0] : Safetensors.read(requireFile(dir.resolve(OPTIMIZER)), layout(n),
+        float[] opt = n == 0 ? new float[0] : Safetensors.read(requireFile(dir.child(OPTIMIZER)), layout(n),
                 FILE + "'s optimizer_state_size");
         // BMUF's Δ: none (plain averaging, or a checkpoint from before BMUF) or exactly one value per parameter.
         int m = o.has("block_momentum_size")
@@ -138,13 +152,14 @@ public final class Checkpoint {
             throw new ModelFormatException(where + ": block_momentum_size is " + m + ", but " + ModelDir.CONFIG
                     + " implies " + params + " parameters (it must be 0 or that)");
         }
-        float[] delta = m == 0 ? new float[0] : Safetensors.read(requireFile(dir.resolve(BLOCK_MOMENTUM)),
+        float[] delta = m == 0 ? new float[0] : Safetensors.read(requireFile(dir.child(BLOCK_MOMENTUM)),
                 momentumLayout(m), FILE + "'s block_momentum_size");
+        OutputDir.checkUnchanged(dir, commit);
         return new State(epochs, steps, opt, delta, settings);
     }
 
-    private static Path requireFile(Path f) {
-        if (!Files.isRegularFile(f)) {
+    private static Location requireFile(Location f) {
+        if (!ModelDir.isFile(f)) {
             throw new ModelFormatException(f + ": missing");
         }
         return f;

@@ -5,18 +5,19 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.seqspark.nn.ParamLayout;
+import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
 
 /**
  * The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes of JSON
@@ -26,7 +27,8 @@ import java.util.Map;
  * <p>Reading trusts nothing in the file: the header length is checked against the file size and a cap
  * before anything is allocated, the data size against the expected layout's (exactly 4 bytes per float), every
  * tensor against that layout (names, dtype, shape, byte count, offsets inside the file, no overlaps), and only
- * then is the one array the layout sizes allocated and filled.
+ * then is the one array the layout sizes allocated and filled. Files are reached through {@link Location}
+ * (any Hadoop file system; the {@link Path} methods are the local disk), read by positioned reads.
  */
 public final class Safetensors {
     /** Headers are small (a few hundred bytes per tensor); anything larger than this is not ours. */
@@ -37,6 +39,12 @@ public final class Safetensors {
 
     /** Writes every tensor of {@code layout} from {@code values} (in layout order, 8-byte aligned data). */
     public static void write(Path file, ParamLayout layout, float[] values, Map<String, String> metadata)
+            throws IOException {
+        write(Location.local(file), layout, values, metadata);
+    }
+
+    /** As {@link #write(Path, ParamLayout, float[], Map)}, to a new file on any file system. */
+    public static void write(Location file, ParamLayout layout, float[] values, Map<String, String> metadata)
             throws IOException {
         if (values.length != layout.size()) {
             throw new IllegalArgumentException("expected " + layout.size() + " values, got " + values.length);
@@ -64,57 +72,48 @@ public final class Safetensors {
         while (head.hasRemaining()) {
             head.put((byte) ' ');
         }
-        head.flip();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            writeFully(ch, head);
+        try (FSDataOutputStream out = file.create()) {
+            out.write(head.array(), 0, head.position());
             ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
             for (float v : values) {
                 if (!buf.hasRemaining()) {
-                    buf.flip();
-                    writeFully(ch, buf);
+                    out.write(buf.array(), 0, buf.position());
                     buf.clear();
                 }
                 buf.putFloat(v);
             }
-            buf.flip();
-            writeFully(ch, buf);
-            ch.force(true);
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
+            out.write(buf.array(), 0, buf.position());
+            Location.sync(out);
         }
     }
 
     /** Reads the tensors of {@code expected} (every one, nothing else) into one flat array in layout order. */
     public static float[] read(Path file, ParamLayout expected) {
-        return read(file, expected, "the layout");
+        return read(Location.local(file), expected, "the layout");
     }
 
     /**
      * Bytes of tensor data in {@code file} (its size less the header), from the 8-byte header length and the
      * file size alone, with the header length checked; for comparing against a config before reading anything.
      */
-    static long dataBytes(Path file) {
+    static long dataBytes(Location file) {
         String where = file.toString();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return ch.size() - 8 - headerLength(ch, where);
+        try (FSDataInputStream in = file.open()) {
+            long size = file.length();
+            return size - 8 - headerLength(in, size, where);
         } catch (IOException e) {
             throw new ModelFormatException(where + ": cannot read (" + e.getMessage() + ")", e);
         }
     }
 
     /** The header length N, checked against the file size and {@link #MAX_HEADER}. */
-    private static long headerLength(FileChannel ch, String where) throws IOException {
-        long fileSize = ch.size();
+    private static long headerLength(FSDataInputStream in, long fileSize, String where) throws IOException {
         if (fileSize < 8) {
             throw new ModelFormatException(where + ": truncated (" + fileSize + " bytes; a safetensors file starts with an 8-byte header length)");
         }
-        ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, lenBuf, 0, where);
-        long n = lenBuf.flip().getLong();
+        byte[] lenBytes = new byte[8];
+        readFully(in, 0, lenBytes, 8, where);
+        long n = ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
         if (n <= 0 || n > fileSize - 8) {
             throw new ModelFormatException(where + ": header length " + Long.toUnsignedString(n)
                     + " does not fit in a file of " + fileSize + " bytes (truncated or not safetensors)");
@@ -131,14 +130,20 @@ public final class Safetensors {
      * count, before the one array is allocated; the data is then read in small chunks.
      */
     public static float[] read(Path file, ParamLayout expected, String source) {
+        return read(Location.local(file), expected, source);
+    }
+
+    /** As {@link #read(Path, ParamLayout, String)}, on any file system. */
+    public static float[] read(Location file, ParamLayout expected, String source) {
         String where = file.toString();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long n = headerLength(ch, where);
-            ByteBuffer headBuf = ByteBuffer.allocate((int) n);
-            readFully(ch, headBuf, 8, where);
+        try (FSDataInputStream in = file.open()) {
+            long size = file.length();
+            long n = headerLength(in, size, where);
+            byte[] headBytes = new byte[(int) n];
+            readFully(in, 8, headBytes, (int) n, where);
             JsonNode header;
             try {
-                header = ModelDir.STRICT.readTree(new String(headBuf.array(), StandardCharsets.UTF_8));
+                header = ModelDir.STRICT.readTree(new String(headBytes, StandardCharsets.UTF_8));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new ModelFormatException(where + ": header is not valid JSON (" + ModelDir.jsonProblem(e) + ")");
             }
@@ -146,7 +151,7 @@ public final class Safetensors {
                 throw new ModelFormatException(where + ": header is not a JSON object");
             }
             long dataStart = 8 + n;
-            long dataLen = ch.size() - dataStart;
+            long dataLen = size - dataStart;
             long needed = 4L * expected.size();
             if (dataLen != needed) {    // before allocating what the config asks for
                 throw new ModelFormatException(where + ": holds " + dataLen + " bytes of tensor data, but " + source
@@ -178,16 +183,15 @@ public final class Safetensors {
                 }
             }
             float[] values = allocate(expected.size(), where);
-            ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            byte[] chunk = new byte[1 << 16];
             for (ParamLayout.TensorView t : expected.tensors()) {
                 long pos = dataStart + ranges.get(t.name())[0];
                 int at = t.offset();
                 int end = t.offset() + t.size();
                 while (at < end) {
-                    int floats = Math.min(end - at, chunk.capacity() / 4);
-                    chunk.clear().limit(4 * floats);
-                    readFully(ch, chunk, pos, where);
-                    chunk.flip().asFloatBuffer().get(values, at, floats);
+                    int floats = Math.min(end - at, chunk.length / 4);
+                    readFully(in, pos, chunk, 4 * floats, where);
+                    ByteBuffer.wrap(chunk, 0, 4 * floats).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values, at, floats);
                     pos += 4L * floats;
                     at += floats;
                 }
@@ -268,13 +272,12 @@ public final class Safetensors {
         return v.isIntegralNumber() && v.canConvertToLong();
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer b, long pos, String where) throws IOException {
-        while (b.hasRemaining()) {
-            int r = ch.read(b, pos);
-            if (r < 0) {
-                throw new ModelFormatException(where + ": truncated");
-            }
-            pos += r;
+    /** {@code length} bytes at {@code pos} into {@code b}; the file ending first is a truncated file. */
+    private static void readFully(FSDataInputStream in, long pos, byte[] b, int length, String where) throws IOException {
+        try {
+            in.readFully(pos, b, 0, length);
+        } catch (EOFException e) {
+            throw new ModelFormatException(where + ": truncated");
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.seqspark.spark;
 
+import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.io.ModelFormatException;
@@ -334,12 +335,20 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
 
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
+        return transformCounting(dataset, null);
+    }
+
+    /**
+     * {@link #transform(Dataset)}, the tasks adding the records and tokens they score to {@code counters}
+     * as they go (for progress reports; may be null).
+     */
+    public Dataset<Row> transformCounting(Dataset<?> dataset, JobProgress.Counters counters) {
         StructType out = transformSchema(dataset.schema());
         int textIdx = dataset.schema().fieldIndex(getTextCol());
         int k = getTopK();
         int rows = getBatchSize();
         Broadcast<Model> b = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(model);
-        MapPartitionsFunction<Row, Row> f = it -> new Scored(it, new Scorer(b.value(), rows, 256, k), textIdx);
+        MapPartitionsFunction<Row, Row> f = it -> new Scored(it, new Scorer(b.value(), rows, 256, k), textIdx, counters);
         return dataset.toDF().mapPartitions(f, Encoders.row(out));
     }
 
@@ -373,7 +382,7 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
             try {
                 Path stage = new Path(path);
                 FileSystem fs = fileSystem(stage, sparkSession());
-                HadoopModelDir.write(fs, fs.makeQualified(new Path(stage, MODEL_SUBDIR)), instance.model);
+                ModelDir.write(Location.of(fs, new Path(stage, MODEL_SUBDIR)), instance.model, List.of(), false);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot save the model of " + instance.uid + " to " + path + ": "
                         + e.getMessage(), e);
@@ -393,13 +402,14 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
                 p = fs.makeQualified(p);
                 if (fs.exists(new Path(p, "metadata"))) {
                     var meta = DefaultParamsReader.loadMetadata(path, spark, LanguageModelScorer.class.getName());
-                    Model m = HadoopModelDir.read(fs, new Path(p, MODEL_SUBDIR));
+                    Model m = ModelDir.readForInference(Location.of(fs, new Path(p, MODEL_SUBDIR)));
                     LanguageModelScorer s = new LanguageModelScorer(meta.uid(), m);
                     meta.getAndSetParams(s, scala.Option.empty());
                     return s;
                 }
-                if (!HadoopModelDir.isDirectory(fs, p) || fs.exists(new Path(p, ModelDir.CONFIG))) {
-                    return new LanguageModelScorer(HadoopModelDir.read(fs, p));
+                Location dir = Location.of(fs, p);
+                if (!dir.isDirectory() || dir.child(ModelDir.CONFIG).exists()) {
+                    return new LanguageModelScorer(ModelDir.readForInference(dir));
                 }
                 throw new ModelFormatException(p + ": neither a saved LanguageModelScorer (no metadata) nor a "
                         + "SeqSpark model directory (no " + ModelDir.CONFIG + ")");
@@ -414,14 +424,16 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
         private final Iterator<Row> in;
         private final Scorer scorer;
         private final int textIdx;
+        private final JobProgress.Counters counters;
         private final List<Row> block = new ArrayList<>();
         private List<Scorer.Score> scores = List.of();
         private int next;
 
-        Scored(Iterator<Row> in, Scorer scorer, int textIdx) {
+        Scored(Iterator<Row> in, Scorer scorer, int textIdx, JobProgress.Counters counters) {
             this.in = in;
             this.scorer = scorer;
             this.textIdx = textIdx;
+            this.counters = counters;
         }
 
         @Override
@@ -441,6 +453,13 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
                 chars += text.length();
             }
             scores = block.isEmpty() ? List.of() : scorer.score(ids);
+            if (counters != null && !block.isEmpty()) {
+                long tokens = 0;
+                for (Scorer.Score s : scores) {
+                    tokens += s.tokens();
+                }
+                counters.add(block.size(), tokens);
+            }
             return !block.isEmpty();
         }
 

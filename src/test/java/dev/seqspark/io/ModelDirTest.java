@@ -58,7 +58,7 @@ class ModelDirTest {
         Path dir = tmp.resolve("m");
         ModelDir.write(dir, model(0), List.of(), false);
         assertThrows(IOException.class, () -> OutputDir.write(dir, true, d -> {
-            Files.writeString(d.resolve("config.json"), "{");
+            d.child("config.json").write("{".getBytes(java.nio.charset.StandardCharsets.UTF_8));
             throw new IOException("disk full");
         }));
         assertEquals(0, ModelDir.read(dir).spec().embeddingDim());

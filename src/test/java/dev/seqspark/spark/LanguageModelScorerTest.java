@@ -221,8 +221,9 @@ class LanguageModelScorerTest {
         Model inside = ModelDir.read(stage.resolve("model"));
         assertArrayEquals(model.weights(), inside.weights());
         try (var files = Files.list(stage.resolve("model"))) {
-            assertEquals(List.of("config.json", "vocab.json", "weights.safetensors"),
-                    files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList());
+            assertEquals(List.of("_SEQSPARK_COMMIT", "config.json", "vocab.json", "weights.safetensors"),
+                    files.map(f -> f.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList(),
+                    "committed like any model directory (the marker is written last)");
         }
     }
 
