@@ -179,12 +179,12 @@ class TrainCommandTest {
 
     @Test
     void theDefaultOuterUpdateIsBmufWithBlocksOfAbout32GlobalBatches() {
-        Settings s = Settings.load(null, List.of());
+        Settings s = Settings.load((java.nio.file.Path) null, List.of());
         assertEquals(List.of(0, 16, 8, 4, 1), List.of(TrainCommand.syncEvery(s, 1), TrainCommand.syncEvery(s, 2),
                 TrainCommand.syncEvery(s, 4), TrainCommand.syncEvery(s, 8), TrainCommand.syncEvery(s, 64)));
         assertEquals("bmuf (block momentum 0.75, block lr 1)", TrainCommand.outerUpdate(s, 4).toString());
         assertEquals(0.0, TrainCommand.outerUpdate(s, 1).momentum(), "one worker: plain averaging");
-        Settings avg = Settings.load(null, List.of("dist.outer=average", "dist.sync_every=5"));
+        Settings avg = Settings.load((java.nio.file.Path) null, List.of("dist.outer=average", "dist.sync_every=5"));
         assertEquals("average", TrainCommand.outerUpdate(avg, 4).toString());
         assertEquals(5, TrainCommand.syncEvery(avg, 4));
     }
