@@ -73,7 +73,7 @@ Sequence classifiers (config.json "task": "classify")
     model, tokens, labels, config = st.load_classifier_dir("models/authorship")
     ref = LSTM_GRU(V, 128, 1, 2); ref.load_state_dict(model.state_dict())   # the issue's module
     st.save_classifier_dir(model, tokens, labels, config["tokenizer"], "models/back")
-    st.classify(model, [st.token_ids(text, tokens, config["tokenizer"])])   # [[p0, p1]]
+    st.classify(model, [st.classifier_ids(text, tokens, config)])         # [[p0, p1]]
 
 Requires torch and numpy (tested with Debian's python3-torch 1.13); the SeqSpark Java
 build and CI need neither.
@@ -621,6 +621,13 @@ def load_classifier_dir(model_dir):
     return model, tokens, labels, config
 
 
+def classifier_ids(text, tokens, config):
+    """A record's ids as a SeqSpark classifier sees it: token_ids, cut to config["max_length"] (0 or absent: no limit)."""
+    ids = token_ids(text, tokens, config.get("tokenizer", "char"))
+    n = int(config.get("max_length", 0) or 0)
+    return ids[:n] if n > 0 else ids
+
+
 def classify(model, ids_list):
     """Class probabilities (float64 math on a float64 copy) of records given as token-id lists, in one
     padded batch: -> list of [p(class 0), ...]. Every record needs at least one token."""
@@ -737,7 +744,7 @@ def _cli_classify(model_dir, text_file):
     model, tokens, labels, config = load_classifier_dir(model_dir)
     with open(text_file, encoding="utf-8") as f:
         for n, line in enumerate(f.read().splitlines()):
-            ids = token_ids(line, tokens, config["tokenizer"])
+            ids = classifier_ids(line, tokens, config)
             if not ids:
                 print(json.dumps({"id": n, "prediction": None, "probability": None}))
                 continue

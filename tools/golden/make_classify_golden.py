@@ -40,7 +40,9 @@ The issue's reference LSTM_GRU (char one-hot, hidden 16, 1 layer each, 2 classes
 SequenceClassifier and saved with save_classifier_dir (char tokens, raw text); barely trained: it checks
 numerics and the file format, not accuracy. predictions: {"texts",
 "ids", "probabilities"} of 40 held-out passages plus one with out-of-vocabulary characters, float64 math on
-the float32 weights, one record at a time.
+the float32 weights, one record at a time. classify_java_predictions.json: the same for classify_java_model/, a
+directory written by SeqSpark (ClassifierInteropTest.main: these weights perturbed, mean pooling, max_length 150),
+when it exists; records cut to max_length as SeqSpark cuts them (seqspark_torch.classifier_ids).
 
 Run:  /usr/bin/python3 tools/golden/make_classify_golden.py [--out PATH]
 """
@@ -283,14 +285,24 @@ def torch_model():
         shutil.rmtree(out_dir)
     tokenizer = {"level": "char", "lowercase": False, "letters_only": False}
     st.save_classifier_dir(model, tokens, ["dickens", "twain"], tokenizer, out_dir)
-    loaded, toks, labels, config = st.load_classifier_dir(out_dir)
     texts = [p for p, _ in held] + ["\u00a7 Tom said \u2014 \u00e9t\u00e9 \u00a7"]
-    ids = [st.token_ids(t, toks, config["tokenizer"]) for t in texts]
-    probs = [st.classify(loaded, [r])[0] for r in ids]
-    doc = collections.OrderedDict([("model", "classify_torch_model"), ("labels", labels), ("texts", texts),
-                                   ("ids", ids), ("probabilities", probs)])
-    write_atomic(os.path.join(GOLDEN, "classify_torch_predictions.json"), to_json_text(doc).encode("ascii"))
+    predictions("classify_torch_model", "classify_torch_predictions.json", texts)
+    java_dir = os.path.join(GOLDEN, "classify_java_model")
+    if os.path.isdir(java_dir):
+        predictions("classify_java_model", "classify_java_predictions.json", texts)
+    else:
+        print("skipping classify_java_predictions.json: %s not found (ClassifierInteropTest.main writes it)" % java_dir)
     return out_dir
+
+
+def predictions(model_dir, out_name, texts):
+    """PyTorch's probabilities for texts under a saved classifier, one record at a time, float64 math."""
+    loaded, toks, labels, config = st.load_classifier_dir(os.path.join(GOLDEN, model_dir))
+    ids = [st.classifier_ids(t, toks, config) for t in texts]
+    probs = [st.classify(loaded, [r])[0] for r in ids]
+    doc = collections.OrderedDict([("model", model_dir), ("labels", labels), ("texts", texts),
+                                   ("ids", ids), ("probabilities", probs)])
+    write_atomic(os.path.join(GOLDEN, out_name), to_json_text(doc).encode("ascii"))
 
 
 def main(argv=None):
