@@ -1,5 +1,7 @@
 package dev.seqspark.spark;
 
+import dev.seqspark.io.ClassifierDir;
+import dev.seqspark.io.ClassifierModel;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.io.OutputDir;
@@ -14,8 +16,8 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * A SeqSpark model directory ({@link ModelDir}: config.json, vocab.json, weights.safetensors) on any Hadoop
- * FileSystem (HDFS, S3A, file:, ...).
+ * A SeqSpark model directory ({@link ModelDir}: config.json, vocab.json, weights.safetensors; a classifier's also
+ * labels.json, {@link ClassifierDir}) on any Hadoop FileSystem (HDFS, S3A, file:, ...).
  *
  * <p>Both directions go through a private local temporary directory and {@link ModelDir} itself: written by
  * {@link ModelDir#writeContents} and copied up file by file; read by copying the three files down and calling
@@ -29,14 +31,33 @@ public final class HadoopModelDir {
 
     private HadoopModelDir() {}
 
+    /** The files {@link ClassifierDir#read} reads. */
+    private static final List<String> READ_CLASSIFIER = List.of(ModelDir.CONFIG, ModelDir.VOCAB, ClassifierDir.LABELS,
+            ModelDir.WEIGHTS);
+
     /** Writes {@code model} into {@code dir} on {@code fs}; {@code dir} must not exist yet. */
     public static void write(FileSystem fs, Path dir, Model model) throws IOException {
+        write(fs, dir, local -> ModelDir.writeContents(local, model, List.of()));
+    }
+
+    /** Writes a classifier's model directory into {@code dir} on {@code fs}; {@code dir} must not exist yet. */
+    public static void write(FileSystem fs, Path dir, ClassifierModel model) throws IOException {
+        write(fs, dir, local -> ClassifierDir.writeContents(local, model, List.of()));
+    }
+
+    /** Reads and checks a classifier's model directory on {@code fs} for prediction, as {@link ClassifierDir#readForInference}. */
+    public static ClassifierModel readClassifier(FileSystem fs, Path dir) {
+        return read(fs, dir, READ_CLASSIFIER, ClassifierDir::readForInference);
+    }
+
+    /** The files {@code contents} writes into a local temporary directory, copied into {@code dir} (which must not exist). */
+    static void write(FileSystem fs, Path dir, OutputDir.Contents contents) throws IOException {
         if (fs.exists(dir)) {
             throw new org.apache.hadoop.fs.FileAlreadyExistsException(dir + " exists");
         }
         java.nio.file.Path local = Files.createTempDirectory("seqspark-model-");
         try {
-            ModelDir.writeContents(local, model, List.of());
+            contents.writeTo(local);
             fs.mkdirs(dir);
             try (var files = Files.list(local)) {
                 for (java.nio.file.Path f : (Iterable<java.nio.file.Path>) files::iterator) {
@@ -50,6 +71,11 @@ public final class HadoopModelDir {
 
     /** Reads and checks the model directory {@code dir} on {@code fs} for scoring, as {@link ModelDir#readForInference} does locally (NaN or infinite weights are refused). */
     public static Model read(FileSystem fs, Path dir) {
+        return read(fs, dir, READ, ModelDir::readForInference);
+    }
+
+    /** {@code files} of {@code dir} copied down (those that exist), then read locally by {@code reader}. */
+    static <T> T read(FileSystem fs, Path dir, List<String> files, java.util.function.Function<java.nio.file.Path, T> reader) {
         String where = dir.toString();
         java.nio.file.Path local = null;
         try {
@@ -57,7 +83,7 @@ public final class HadoopModelDir {
                 throw new ModelFormatException(where + ": no such model directory");
             }
             local = Files.createTempDirectory("seqspark-model-");
-            for (String name : READ) {
+            for (String name : files) {
                 Path f = new Path(dir, name);
                 FileStatus st = status(fs, f);
                 if (st != null && st.isFile()) {      // a missing file stays missing: ModelDir.read names it
@@ -70,7 +96,7 @@ public final class HadoopModelDir {
                 }
             }
             try {
-                return ModelDir.readForInference(local);
+                return reader.apply(local);
             } catch (ModelFormatException e) {
                 // The same failure, named where the file really is; the temporary copy is not worth a mention.
                 ModelFormatException named = new ModelFormatException(e.getMessage().replace(local.toString(), where),
