@@ -314,14 +314,19 @@ public record ClassifierSpec(int vocabSize, int embeddingDim, List<Block> blocks
         }
     }
 
-    /** The blocks in {@link #parseBlocks} syntax. */
+    /** The blocks in {@link #parseBlocks} syntax ({@code :name=} only where it is not the default name). */
     public static String formatBlocks(List<Block> blocks) {
         StringBuilder sb = new StringBuilder();
-        for (Block b : blocks) {
-            if (sb.length() > 0) {
-                sb.append(',');
+        Map<String, Integer> shortNames = new HashMap<>();
+        blocks.forEach(b -> shortNames.merge(shortName(b.cell()), 1, Integer::sum));
+        for (int i = 0; i < blocks.size(); i++) {
+            Block b = blocks.get(i);
+            String s = b.toString();
+            String def = shortNames.get(shortName(b.cell())) > 1 ? shortName(b.cell()) + i : shortName(b.cell());
+            if (b.name().equals(def)) {
+                s = s.substring(0, s.lastIndexOf(":name="));
             }
-            sb.append(b);
+            sb.append(i == 0 ? "" : ",").append(s);
         }
         return sb.toString();
     }

@@ -29,6 +29,25 @@ public final class ClassMetrics implements java.io.Serializable {
         this.confusion = classes <= MAX_CONFUSION_CLASSES ? new long[classes * classes] : null;
     }
 
+    /**
+     * Metrics from counts made elsewhere (a Spark observation): per class the true positives, the records of the
+     * class and the records predicted as it; {@code confusion} [true · C + predicted] or null. No loss.
+     */
+    public static ClassMetrics fromCounts(long[] truePositives, long[] actual, long[] predicted, long[] confusion) {
+        int c = actual.length;
+        ClassMetrics m = new ClassMetrics(c);
+        for (int i = 0; i < c; i++) {
+            m.truePositives[i] = truePositives[i];
+            m.actual[i] = actual[i];
+            m.predicted[i] = predicted[i];
+            m.count += actual[i];
+        }
+        if (confusion != null && m.confusion != null) {
+            System.arraycopy(confusion, 0, m.confusion, 0, m.confusion.length);
+        }
+        return m;
+    }
+
     /** One record: its class, the predicted one, and its cross-entropy. */
     public void add(int label, int prediction, double loss) {
         lossSum += loss;
