@@ -86,9 +86,10 @@ public final class PredictCommand implements Callable<Integer> {
             Column[] names = m.labels().stream().map(functions::lit).toArray(Column[]::new);
             Column labels = functions.array(names);
             List<Column> cols = new ArrayList<>(List.of(functions.col("id"),
-                    functions.element_at(labels, functions.col("__prediction").cast("int").plus(1)).as("prediction")));
-            Column prob = functions.map_from_arrays(labels,
-                    org.apache.spark.ml.functions.vector_to_array(functions.col("__probability"), "float64"));
+                    functions.when(functions.col("__prediction").isNotNull(),
+                            functions.element_at(labels, functions.col("__prediction").cast("int").plus(1))).as("prediction")));
+            Column prob = functions.when(functions.col("__probability").isNotNull(), functions.map_from_arrays(labels,
+                    org.apache.spark.ml.functions.vector_to_array(functions.col("__probability"), "float64")));
             cols.add(fmt.equals("csv") ? functions.to_json(prob).as("probability") : prob.as("probability"));
             if (label != null) {
                 cols.add(functions.col(label).as("label"));
