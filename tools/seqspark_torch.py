@@ -60,8 +60,25 @@ Command line
       prints {"tokens": n-1, "log_likelihood": ..., "perplexity": exp(-ll/(n-1))} of the whole
       file as one record, tokenized as the model's config says (text_tokens: char level, every
       code point including newlines is a token; word level, words split on whitespace)
+  /usr/bin/python3 tools/seqspark_torch.py classify MODEL_DIR TEXT_FILE
+      a classify model: one JSON line per line of the file, {"id", "prediction", "probability"}
   /usr/bin/python3 tools/seqspark_torch.py check MODEL_DIR
       loads the directory (validating it) and prints the config and parameter shapes
+
+Sequence classifiers (config.json "task": "classify")
+-----------------------------------------------------
+  config.json  {"format": "seqspark-model", "version": 1, "task": "classify", "vocab_size": V,
+                "embedding_dim": 0 | E, "blocks": [{"name": "lstm", "cell": "lstm", "input_size": I,
+                "hidden_size": H, "num_layers": L, "bidirectional": false, "bias": true, "dropout": 0.0},
+                ...], "pooling": "last" | "mean" | "max", "num_classes": C, "tokenizer": {...}}
+  labels.json  {"labels": [name of class 0, name of class 1, ...]}
+  vocab.json, weights.safetensors as above; tensors named like SequenceClassifier.state_dict():
+               embedding.weight, <block>.weight_ih_l0, ..., fc.weight, fc.bias
+
+    model, tokens, labels, config = st.load_classifier_dir("models/authorship")
+    ref = LSTM_GRU(V, 128, 1, 2); ref.load_state_dict(model.state_dict())   # the issue's module
+    st.save_classifier_dir(model, tokens, labels, config["tokenizer"], "models/back")
+    st.classify(model, [st.classifier_ids(text, tokens, config)])         # [[p0, p1]]
 
 Requires torch and numpy (tested with Debian's python3-torch 1.13); the SeqSpark Java
 build and CI need neither.
@@ -400,6 +417,242 @@ def load_model_dir(model_dir):
     return model, tokens, config
 
 
+# ---------------------------------------------------------------- sequence classifiers (task "classify")
+
+POOLINGS = ("last", "mean", "max")
+LABELS_FILE = "labels.json"
+
+
+def make_recurrent(cell, input_size, hidden_size, num_layers=1, bidirectional=False, dropout=0.0, bias=True,
+                   batch_first=True):
+    kw = dict(input_size=int(input_size), hidden_size=int(hidden_size), num_layers=int(num_layers),
+              bias=bool(bias), dropout=float(dropout), bidirectional=bool(bidirectional),
+              batch_first=batch_first)
+    if cell == "gru":
+        return nn.GRU(**kw)
+    if cell == "lstm":
+        return nn.LSTM(**kw)
+    if cell in ("rnn_tanh", "rnn_relu"):
+        return nn.RNN(nonlinearity=cell[4:], **kw)
+    raise ValueError("cell must be one of %s, got %r" % (CELLS, cell))
+
+
+class SequenceClassifier(nn.Module):
+    """SeqSpark's sequence classifier as a PyTorch module: one-hot (embedding_dim 0) or nn.Embedding input ->
+    recurrent blocks, each an attribute named block["name"] reading the previous one's output (batch_first) ->
+    pooling over each record's valid steps -> self.fc = nn.Linear(D*H of the last block, num_classes).
+
+    blocks: [{"name": "lstm", "cell": "lstm", "hidden_size": 128, "num_layers": 1, "bidirectional": False,
+    "dropout": 0.0, "bias": True}, ...]. forward(X, lengths): X (batch, seq) int64 padded with any id, lengths
+    (batch) -> logits (batch, classes). Variable lengths go through pack_padded_sequence(enforce_sorted=False),
+    so no padding enters a state. Pooling: "last" = the top layer's h_n ([forward, reverse] for a bidirectional
+    block: the forward direction's last valid step and the reverse direction's state after t = 0), "mean" and
+    "max" over the valid steps.
+
+    The issue's reference module (lstm -> gru -> fc on out[:, -1, :]) has the same state_dict names as
+    SequenceClassifier(V, [{"name": "lstm", "cell": "lstm", ...}, {"name": "gru", "cell": "gru", ...}], C):
+    ref.load_state_dict(model.state_dict()) and back. Its out[:, -1, :] equals "last" pooling when every
+    record has the full length."""
+
+    def __init__(self, vocab_size, blocks, num_classes, embedding_dim=0, pooling="last"):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError("pooling must be one of %s, got %r" % (POOLINGS, pooling))
+        self.vocab_size = int(vocab_size)
+        self.embedding_dim = int(embedding_dim)
+        self.pooling = pooling
+        self.num_classes = int(num_classes)
+        if self.embedding_dim > 0:
+            self.embedding = nn.Embedding(self.vocab_size, self.embedding_dim)
+        width = self.embedding_dim if self.embedding_dim > 0 else self.vocab_size
+        self.blocks = []
+        for b in blocks:
+            b = normalize_block(b)
+            if b["name"] in ("embedding", "fc", "blocks") or hasattr(self, b["name"]):
+                raise ValueError("block name %r is taken" % b["name"])
+            setattr(self, b["name"], make_recurrent(b["cell"], width, b["hidden_size"], b["num_layers"],
+                                                    b["bidirectional"], b["dropout"], b["bias"]))
+            self.blocks.append(b)
+            width = b["hidden_size"] * (2 if b["bidirectional"] else 1)
+        if not self.blocks:
+            raise ValueError("at least one block")
+        self.fc = nn.Linear(width, self.num_classes)
+
+    def forward(self, X, lengths=None):
+        X = torch.as_tensor(X, dtype=torch.int64)
+        batch, steps = X.shape
+        lengths = torch.full((batch,), steps, dtype=torch.int64) if lengths is None \
+            else torch.as_tensor(lengths, dtype=torch.int64)
+        if self.embedding_dim > 0:
+            x = self.embedding(X)
+        else:
+            x = F.one_hot(X, self.vocab_size).to(self.fc.weight.dtype)
+        h = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        state = None
+        for b in self.blocks:
+            h, state = getattr(self, b["name"])(h)
+        out, _ = nn.utils.rnn.pad_packed_sequence(h, batch_first=True, total_length=steps)
+        top = self.blocks[-1]
+        if self.pooling == "last":
+            hn = state[0] if isinstance(state, tuple) else state
+            dirs = 2 if top["bidirectional"] else 1
+            pooled = torch.cat([hn[hn.shape[0] - dirs + d] for d in range(dirs)], dim=1)
+        elif self.pooling == "mean":
+            pooled = out.sum(dim=1) / lengths.to(out.dtype).unsqueeze(1)
+        else:
+            valid = torch.arange(steps).unsqueeze(0) < lengths.unsqueeze(1)
+            pooled = out.masked_fill(~valid.unsqueeze(2), float("-inf")).max(dim=1).values
+        return self.fc(pooled)
+
+
+def normalize_block(b):
+    out = collections.OrderedDict([
+        ("name", str(b.get("name") or b["cell"].split("_")[0])), ("cell", b["cell"]),
+        ("hidden_size", int(b["hidden_size"])), ("num_layers", int(b.get("num_layers", 1))),
+        ("bidirectional", bool(b.get("bidirectional", False))), ("dropout", float(b.get("dropout", 0.0))),
+        ("bias", bool(b.get("bias", True)))])
+    if out["cell"] not in CELLS:
+        raise ValueError("cell must be one of %s, got %r" % (CELLS, out["cell"]))
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", out["name"]):
+        raise ValueError("block name %r is not an identifier" % out["name"])
+    return out
+
+
+def classifier_config(model, tokenizer="char"):
+    """config.json of a SequenceClassifier."""
+    blocks = []
+    width = model.embedding_dim if model.embedding_dim > 0 else model.vocab_size
+    for b in model.blocks:
+        m = getattr(model, b["name"])
+        if cell_of(m) != b["cell"] or m.input_size != width or getattr(m, "proj_size", 0):
+            raise ValueError("block %s does not match its description" % b["name"])
+        blocks.append(collections.OrderedDict([
+            ("name", b["name"]), ("cell", b["cell"]), ("input_size", int(m.input_size)),
+            ("hidden_size", int(m.hidden_size)), ("num_layers", int(m.num_layers)),
+            ("bidirectional", bool(m.bidirectional)), ("bias", bool(m.bias)), ("dropout", float(m.dropout))]))
+        width = m.hidden_size * (2 if m.bidirectional else 1)
+    return collections.OrderedDict([
+        ("format", FORMAT), ("version", VERSION), ("task", "classify"),
+        ("vocab_size", model.vocab_size), ("embedding_dim", model.embedding_dim), ("blocks", blocks),
+        ("pooling", model.pooling), ("num_classes", model.num_classes),
+        ("tokenizer", normalize_tokenizer(tokenizer))])
+
+
+def classifier_shapes(config):
+    """state_dict names and shapes of a classify config, in state_dict order."""
+    gates = {"gru": 3, "lstm": 4, "rnn_tanh": 1, "rnn_relu": 1}
+    out = collections.OrderedDict()
+    V, E = config["vocab_size"], config["embedding_dim"]
+    if E > 0:
+        out["embedding.weight"] = [V, E]
+    width = E if E > 0 else V
+    for b in config["blocks"]:
+        G, H, D = gates[b["cell"]], b["hidden_size"], 2 if b.get("bidirectional") else 1
+        for layer in range(b.get("num_layers", 1)):
+            for d in range(D):
+                sfx = "_l%d%s" % (layer, "_reverse" if d else "")
+                out["%s.weight_ih%s" % (b["name"], sfx)] = [G * H, width if layer == 0 else D * H]
+                out["%s.weight_hh%s" % (b["name"], sfx)] = [G * H, H]
+                if b.get("bias", True):
+                    out["%s.bias_ih%s" % (b["name"], sfx)] = [G * H]
+                    out["%s.bias_hh%s" % (b["name"], sfx)] = [G * H]
+        width = D * H
+    out["fc.weight"] = [config["num_classes"], width]
+    out["fc.bias"] = [config["num_classes"]]
+    return out
+
+
+def save_classifier_dir(model, tokens, labels, tokenizer, out_dir):
+    """Write a SequenceClassifier (or any module with the same state_dict, such as the issue's LSTM_GRU once
+    loaded into a SequenceClassifier) as a SeqSpark model directory: config.json ("task": "classify"),
+    vocab.json, labels.json ({"labels": [name of class 0, ...]}), weights.safetensors. Refuses an existing dir."""
+    out_dir = os.path.abspath(out_dir)
+    if os.path.lexists(out_dir):
+        raise FileExistsError("refusing to overwrite existing %s" % out_dir)
+    config = classifier_config(model, tokenizer)
+    tokens = [str(t) for t in tokens]
+    labels = [str(x) for x in labels]
+    if len(tokens) != config["vocab_size"] or not tokens or tokens[0] != UNK or len(set(tokens)) != len(tokens):
+        raise ValueError("tokens: %d unique strings starting with %r expected" % (config["vocab_size"], UNK))
+    if len(labels) != config["num_classes"] or len(set(labels)) != len(labels) or not all(labels):
+        raise ValueError("labels: %d unique non-empty names expected" % config["num_classes"])
+    state = model.state_dict()
+    shapes = classifier_shapes(config)
+    if list(state.keys()) != list(shapes.keys()):
+        raise ValueError("state_dict names %s, expected %s" % (list(state.keys()), list(shapes)))
+    for name, shape in shapes.items():
+        if list(state[name].shape) != shape:
+            raise ValueError("%s has shape %s, expected %s" % (name, list(state[name].shape), shape))
+    tmp = "%s.tmp-%d" % (out_dir, os.getpid())
+    if os.path.lexists(tmp):
+        shutil.rmtree(tmp)
+    os.makedirs(tmp)
+    try:
+        _write_json(os.path.join(tmp, CONFIG_FILE), config, indent=2)
+        _write_json(os.path.join(tmp, VOCAB_FILE), collections.OrderedDict([("tokens", tokens)]))
+        _write_json(os.path.join(tmp, LABELS_FILE), collections.OrderedDict([("labels", labels)]))
+        write_safetensors(os.path.join(tmp, WEIGHTS_FILE), list(state.items()), {"format": "pt"})
+        for name in (CONFIG_FILE, VOCAB_FILE, LABELS_FILE, WEIGHTS_FILE):
+            os.chmod(os.path.join(tmp, name), 0o644)
+        os.chmod(tmp, 0o755)
+        os.rename(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return config
+
+
+def load_classifier_dir(model_dir):
+    """-> (SequenceClassifier in float32 and eval mode, tokens, labels, config)."""
+    with open(os.path.join(model_dir, CONFIG_FILE), encoding="utf-8") as f:
+        config = json.load(f)
+    if not isinstance(config, dict) or config.get("format") != FORMAT or config.get("version") != VERSION:
+        raise ValueError("bad config.json: not a SeqSpark model (version %d)" % VERSION)
+    if config.get("task") != "classify":
+        raise ValueError("config.json: task is %r, not 'classify' (use load_model_dir)" % config.get("task"))
+    if config.get("pooling") not in POOLINGS:
+        raise ValueError("bad config.json: pooling must be one of %s" % (POOLINGS,))
+    with open(os.path.join(model_dir, VOCAB_FILE), encoding="utf-8") as f:
+        tokens = json.load(f).get("tokens")
+    with open(os.path.join(model_dir, LABELS_FILE), encoding="utf-8") as f:
+        labels = json.load(f).get("labels")
+    if not isinstance(tokens, list) or len(tokens) != config["vocab_size"] or tokens[0] != UNK:
+        raise ValueError("bad vocab.json")
+    if not isinstance(labels, list) or len(labels) != config["num_classes"]:
+        raise ValueError("bad labels.json")
+    model = SequenceClassifier(config["vocab_size"], config["blocks"], config["num_classes"],
+                               config["embedding_dim"], config["pooling"]).to(torch.float32)
+    arrays, _ = read_safetensors(os.path.join(model_dir, WEIGHTS_FILE))
+    shapes = classifier_shapes(config)
+    if list(arrays) != list(shapes) or any(list(arrays[n].shape) != s for n, s in shapes.items()):
+        raise ValueError("weights: tensors %s, expected %s" % (
+            [(n, list(a.shape)) for n, a in arrays.items()], list(shapes.items())))
+    model.load_state_dict(collections.OrderedDict((n, torch.from_numpy(arrays[n].copy())) for n in shapes))
+    model.eval()
+    return model, tokens, labels, config
+
+
+def classifier_ids(text, tokens, config):
+    """A record's ids as a SeqSpark classifier sees it: token_ids, cut to config["max_length"] (0 or absent: no limit)."""
+    ids = token_ids(text, tokens, config.get("tokenizer", "char"))
+    n = int(config.get("max_length", 0) or 0)
+    return ids[:n] if n > 0 else ids
+
+
+def classify(model, ids_list):
+    """Class probabilities (float64 math on a float64 copy) of records given as token-id lists, in one
+    padded batch: -> list of [p(class 0), ...]. Every record needs at least one token."""
+    m = copy.deepcopy(model).to(torch.float64).eval()
+    lengths = [len(r) for r in ids_list]
+    if min(lengths) < 1:
+        raise ValueError("every record needs at least one token")
+    X = torch.zeros((len(ids_list), max(lengths)), dtype=torch.int64)
+    for i, r in enumerate(ids_list):
+        X[i, :len(r)] = torch.tensor(r, dtype=torch.int64)
+    with torch.no_grad():
+        return F.softmax(m(X, lengths), dim=1).tolist()
+
+
 # ---------------------------------------------------------------- scoring
 
 def char_ids(text, tokens):
@@ -478,8 +731,17 @@ def _cli_loglik(model_dir, text_file):
     print(json.dumps({"tokens": n, "log_likelihood": ll, "perplexity": math.exp(-ll / n)}))
 
 
+def _task(model_dir):
+    with open(os.path.join(model_dir, CONFIG_FILE), encoding="utf-8") as f:
+        return json.load(f).get("task", "lm")
+
+
 def _cli_check(model_dir):
-    model, tokens, config = load_model_dir(model_dir)
+    if _task(model_dir) == "classify":
+        model, tokens, labels, config = load_classifier_dir(model_dir)
+        print("labels: %s" % labels)
+    else:
+        model, tokens, config = load_model_dir(model_dir)
     print(json.dumps(config))
     print("vocab: %d tokens" % len(tokens))
     total = 0
@@ -489,14 +751,31 @@ def _cli_check(model_dir):
     print("parameters: %d" % total)
 
 
+def _cli_classify(model_dir, text_file):
+    model, tokens, labels, config = load_classifier_dir(model_dir)
+    with open(text_file, encoding="utf-8") as f:
+        for n, line in enumerate(f.read().splitlines()):
+            ids = classifier_ids(line, tokens, config)
+            if not ids:
+                print(json.dumps({"id": n, "prediction": None, "probability": None}))
+                continue
+            p = classify(model, [ids])[0]
+            best = max(range(len(p)), key=lambda k: (p[k], -k))
+            print(json.dumps({"id": n, "prediction": labels[best],
+                              "probability": collections.OrderedDict(zip(labels, p))}))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 3 and argv[0] == "loglik":
         _cli_loglik(argv[1], argv[2])
+    elif len(argv) == 3 and argv[0] == "classify":
+        _cli_classify(argv[1], argv[2])
     elif len(argv) == 2 and argv[0] == "check":
         _cli_check(argv[1])
     else:
         sys.stderr.write("usage: seqspark_torch.py loglik MODEL_DIR TEXT_FILE\n"
+                         "       seqspark_torch.py classify MODEL_DIR TEXT_FILE\n"
                          "       seqspark_torch.py check MODEL_DIR\n")
         return 2
     return 0

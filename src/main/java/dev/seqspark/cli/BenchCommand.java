@@ -6,6 +6,7 @@ import dev.seqspark.nn.Blas;
 import dev.seqspark.nn.CellType;
 import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.train.TrainingBenchmark;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,6 +38,23 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "weights and token seed (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--task", defaultValue = "lm", description = "lm (random token ids) or classify (--data's records) (default: ${DEFAULT-VALUE})")
+    String task;
+    @Option(names = "--data", paramLabel = "TSV", description = "classify: label<TAB>text records (e.g. target/authorship/train.tsv)")
+    Path data;
+    @Option(names = "--blocks", defaultValue = "lstm:128,gru:128", description = "classify: the blocks (default: ${DEFAULT-VALUE})")
+    String blocks;
+    @Option(names = "--pooling", defaultValue = "last", description = "classify: last | mean | max (default: ${DEFAULT-VALUE})")
+    String pooling;
+    @Option(names = "--mode", defaultValue = "train", description = "classify: train or predict (default: ${DEFAULT-VALUE})")
+    String mode;
+    @Option(names = "--optimizer", defaultValue = "adam", description = "classify: adam or sgd (default: ${DEFAULT-VALUE})")
+    String optimizer;
+    @Option(names = "--min-freq", defaultValue = "2", description = "classify: vocabulary min_freq (default: ${DEFAULT-VALUE})")
+    int minFreq;
+    @Option(names = "--max-vocab", defaultValue = "20000", description = "classify: vocabulary cap (default: ${DEFAULT-VALUE})")
+    int maxVocab;
+
     @Option(names = "--gemm", paramLabel = "MxNxK",
             description = "instead: the sgemm rate (GFLOP/s) of C (M×N) += A (M×K) · Bᵀ (N×K), the head's shape")
     String gemm;
@@ -45,6 +63,9 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (gemm != null) {
             return gemmRate();
+        }
+        if (task.equals("classify")) {
+            return classify();
         }
         if (batch <= 0 || steps <= 0) {
             throw new UserError("--batch and --steps must be positive");
@@ -79,6 +100,51 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("seconds", round(r.seconds(), 3));
         json.put("tokens_per_second", round(r.tokensPerSecond(), 1));
         json.put("tokens_per_cpu_second", round(r.tokensPerCpuSecond(), 1));
+        System.out.println(json);
+        return 0;
+    }
+
+    /**
+     * A classifier on --data's records, one thread: training (bucketed batches of --batch records, packed, Adam or
+     * SGD, clipping 1.0) or prediction (--batch records at a time). Word tokens, lower-cased, letters only.
+     */
+    private int classify() throws java.io.IOException {
+        if (data == null || !java.nio.file.Files.isRegularFile(data)) {
+            throw new UserError("--task classify needs --data, a label<TAB>text file (seqspark passages writes one)");
+        }
+        var tok = new dev.seqspark.text.Tokenizer(new dev.seqspark.text.TokenizerConfig(
+                dev.seqspark.text.TokenizerConfig.Level.WORD, true, true));
+        var d = dev.seqspark.train.ClassifierBenchmark.encode(java.nio.file.Files.readAllLines(data), tok, minFreq,
+                maxVocab, 0);
+        var spec = new dev.seqspark.nn.ClassifierSpec(d.vocab().size(), embedding,
+                dev.seqspark.nn.ClassifierSpec.parseBlocks(blocks), dev.seqspark.nn.Pooling.fromId(pooling), d.labels().size());
+        System.err.printf("bench: classify %s, %s pooling, embedding %d, vocabulary %d, %d records, %,d tokens, batch %d, "
+                + "%s; BLAS %s%n", dev.seqspark.nn.ClassifierSpec.formatBlocks(spec.blocks()), pooling, embedding,
+                d.vocab().size(), d.records().size(), d.records().tokenCount(), batch, mode, Blas.describe());
+        dev.seqspark.train.ClassifierBenchmark.Result r = mode.equals("predict")
+                ? dev.seqspark.train.ClassifierBenchmark.predict(spec, d.records(), d.vocab(), d.labels(), tok, batch,
+                        seconds, warmup)
+                : dev.seqspark.train.ClassifierBenchmark.train(spec, new dev.seqspark.train.ClassifierTrainConfig(batch,
+                        optimizer, optimizer.equals("adam") ? 0.002 : 0.5, 1.0, seed, null), d.records(), seconds, warmup,
+                        line -> System.err.println("bench: " + line));
+        ObjectNode json = new ObjectMapper().createObjectNode();
+        json.put("impl", "seqspark");
+        json.put("task", "classify");
+        json.put("mode", mode);
+        json.put("blocks", blocks);
+        json.put("pooling", pooling);
+        json.put("embedding", embedding);
+        json.put("vocab", d.vocab().size());
+        json.put("batch", batch);
+        json.put("threads", 1);
+        json.put("blas", Blas.shortName());
+        json.put("records", r.records());
+        json.put("tokens", r.tokens());
+        json.put("seconds", round(r.seconds(), 3));
+        json.put("cpu_seconds", round(r.cpuSeconds(), 3));
+        json.put("tokens_per_second", round(r.tokensPerSecond(), 1));
+        json.put("records_per_second", round(r.recordsPerSecond(), 1));
+        json.put("tokens_per_cpu_second", round(r.tokens() / r.cpuSeconds(), 1));
         System.out.println(json);
         return 0;
     }

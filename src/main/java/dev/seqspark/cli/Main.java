@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "seqspark", mixinStandardHelpOptions = true, version = "seqspark 0.1.0",
         description = "Distributed trainer and batch scorer for recurrent sequence models on Apache Spark.",
-        subcommands = {TrainCommand.class, ScoreCommand.class, GenerateCommand.class, BenchCommand.class})
+        subcommands = {TrainCommand.class, ScoreCommand.class, PredictCommand.class, GenerateCommand.class, PassagesCommand.class,
+                BenchCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

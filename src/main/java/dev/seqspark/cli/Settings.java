@@ -25,10 +25,24 @@ public final class Settings {
     /** One key: its default, what values it takes, and what it means. */
     public record Key(String name, String defaultValue, String values, String meaning, Predicate<String> valid) {}
 
+    /** The tasks: a language model (the default) or a sequence classifier. */
+    public static final String LM = "lm";
+    public static final String CLASSIFY = "classify";
+
     private static final Map<String, Key> KEYS = new LinkedHashMap<>();
+    /** Keys of one task only (the others apply to both). */
+    private static final Map<String, String> ONLY = new LinkedHashMap<>();
+    /** A classifier's defaults where they differ from the language model's. */
+    private static final Map<String, String> CLASSIFY_DEFAULTS = new LinkedHashMap<>();
 
     private static void key(String name, String def, String values, String meaning, Predicate<String> valid) {
         KEYS.put(name, new Key(name, def, values, meaning, valid));
+    }
+
+    /** A key of the classifier only. */
+    private static void classifyKey(String name, String def, String values, String meaning, Predicate<String> valid) {
+        key(name, def, values, meaning, valid);
+        ONLY.put(name, CLASSIFY);
     }
 
     private static boolean isBool(String v) {
@@ -62,6 +76,8 @@ public final class Settings {
     }
 
     static {
+        key("task", LM, "lm | classify", "what to train: a language model, or a sequence classifier (--task sets it too)",
+                v -> v.equals(LM) || v.equals(CLASSIFY));
         key("data.path", "data/tom_sawyer.txt", "a path", "the corpus: any Hadoop-FS path (file, folder, glob); "
                 + "relative paths are tried from the current directory, then from the SeqSpark directory", v -> !v.isBlank());
         key("data.tokenizer.level", "char", "char | word", "tokens are Unicode code points, or whitespace-separated words",
@@ -114,7 +130,79 @@ public final class Settings {
                 v -> isNumber(v, Double.MIN_VALUE, Double.POSITIVE_INFINITY));
         key("generate.prefix", "tom", "text", "the prefix of the sample printed after training", v -> true);
         key("generate.length", "100", "integer >= 0", "tokens to generate after the prefix", v -> isInt(v, 0));
+        for (String k : List.of("data.partitioning", "data.offset", "model.cell", "model.hidden_size", "model.num_layers",
+                "model.dropout", "train.num_steps", "generate.prefix", "generate.length")) {
+            ONLY.put(k, LM);
+        }
+
+        // ---- task = classify (conf/authorship.properties documents them)
+        classifyKey("data.format", "auto", "auto | tsv | csv | json | parquet",
+                "the records: label<TAB>text lines, CSV with a header, JSON lines or Parquet; auto: by the extension "
+                        + "(.csv, .json/.jsonl, .parquet; anything else tsv)",
+                v -> List.of("auto", "tsv", "csv", "json", "parquet").contains(v));
+        classifyKey("data.text_col", "text", "a column name", "the text column (tsv input: the part after the tab)",
+                v -> !v.isBlank());
+        classifyKey("data.label_col", "label", "a column name", "the label column (tsv input: the part before the tab)",
+                v -> !v.isBlank());
+        classifyKey("data.valid_path", "", "a path or empty", "validation records (same format); empty: data.valid_fraction "
+                + "of data.path, drawn by train.seed and each record's position", v -> true);
+        classifyKey("data.test_path", "", "a path or empty", "records evaluated once after training (accuracy, macro-F1, "
+                + "confusion matrix); empty: none", v -> true);
+        classifyKey("data.max_length", "0", "integer >= 0", "records are cut to their first N tokens (training and "
+                + "prediction); 0 = no limit", v -> isInt(v, 0));
+        classifyKey("model.blocks", "lstm:128,gru:128", "CELL:HIDDEN[:layers=N][:bi][:dropout=P][:name=X],...",
+                "the recurrent blocks, each reading the previous one's output; named lstm, gru, rnn in the weights",
+                v -> {
+                    try {
+                        dev.seqspark.nn.ClassifierSpec.parseBlocks(v);
+                        return true;
+                    } catch (IllegalArgumentException e) {
+                        return false;
+                    }
+                });
+        classifyKey("model.pooling", "last", "last | mean | max",
+                "the last block's states over each record's valid steps: the last one (both directions' final states when "
+                        + "bidirectional), the mean, the max", v -> List.of("last", "mean", "max").contains(v));
+        classifyKey("train.class_weights", "none", "none | balanced | LABEL=WEIGHT,...",
+                "the cross-entropy's class weights (torch.nn.CrossEntropyLoss weight); balanced = n / (classes * n_c)",
+                v -> !v.isBlank());
+        CLASSIFY_DEFAULTS.put("data.path", "");
+        CLASSIFY_DEFAULTS.put("data.tokenizer.level", "word");
+        CLASSIFY_DEFAULTS.put("data.tokenizer.lowercase", "true");
+        CLASSIFY_DEFAULTS.put("data.tokenizer.letters_only", "true");
+        CLASSIFY_DEFAULTS.put("data.min_freq", "1");
+        CLASSIFY_DEFAULTS.put("data.max_vocab", "20000");
+        CLASSIFY_DEFAULTS.put("model.embedding_dim", "64");
+        CLASSIFY_DEFAULTS.put("train.optimizer", "adam");
+        CLASSIFY_DEFAULTS.put("train.lr", "0.002");
     }
+
+    /** Whether {@code key} means something for {@code task}. */
+    public static boolean appliesTo(String key, String task) {
+        String only = ONLY.get(key);
+        return only == null || only.equals(task);
+    }
+
+    /** The task these settings are for. */
+    public String task() {
+        return values.getOrDefault("task", LM);
+    }
+
+    /** An explicit key of the other task is an error: it would silently mean nothing. */
+    private void checkTask() {
+        String task = task();
+        for (String k : values.keySet()) {
+            if (!appliesTo(k, task)) {
+                throw new UserError(k + " (from " + source(k) + ") is a setting of --task " + ONLY.get(k)
+                        + ", not of --task " + task + (task.equals(CLASSIFY) && k.startsWith("model.")
+                        ? "; a classifier's recurrent layers are model.blocks" : ""));
+            }
+        }
+    }
+
+    /** Values kept as given: texts, paths, column and label names. */
+    private static final java.util.Set<String> CASE_SENSITIVE = java.util.Set.of("generate.prefix", "data.path",
+            "data.text_col", "data.label_col", "data.valid_path", "data.test_path", "model.blocks", "train.class_weights");
 
     private final Map<String, String> values = new TreeMap<>();
     private final Map<String, String> sources = new TreeMap<>();
@@ -150,6 +238,7 @@ public final class Settings {
             }
         }
         s.apply(overrides);
+        s.checkTask();
         return s;
     }
 
@@ -158,6 +247,7 @@ public final class Settings {
         Settings s = new Settings();
         saved.forEach((k, v) -> s.set(k, v, "the checkpoint"));
         s.apply(overrides);
+        s.checkTask();
         return s;
     }
 
@@ -178,7 +268,7 @@ public final class Settings {
                     + String.join(", ", KEYS.keySet()));
         }
         String v = value.trim();
-        String norm = key.equals("generate.prefix") || key.equals("data.path") ? v : v.toLowerCase(Locale.ROOT);
+        String norm = CASE_SENSITIVE.contains(key) ? v : v.toLowerCase(Locale.ROOT);
         if (!k.valid().test(norm)) {
             throw new UserError("invalid value '" + value + "' for " + key + " (from " + source + "): expected " + k.values());
         }
@@ -213,7 +303,8 @@ public final class Settings {
         if (k == null) {
             throw new IllegalArgumentException("no setting " + key);
         }
-        return values.getOrDefault(key, k.defaultValue());
+        String def = task().equals(CLASSIFY) ? CLASSIFY_DEFAULTS.getOrDefault(key, k.defaultValue()) : k.defaultValue();
+        return values.getOrDefault(key, def);
     }
 
     public int getInt(String key) {
@@ -232,10 +323,11 @@ public final class Settings {
         return Boolean.parseBoolean(get(key));
     }
 
-    /** Every key with its effective value. */
+    /** Every key of the task with its effective value. */
     public Map<String, String> all() {
         Map<String, String> out = new LinkedHashMap<>();
-        KEYS.keySet().forEach(k -> out.put(k, get(k)));
+        String task = task();
+        KEYS.keySet().stream().filter(k -> appliesTo(k, task)).forEach(k -> out.put(k, get(k)));
         return out;
     }
 }

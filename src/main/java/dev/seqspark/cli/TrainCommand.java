@@ -40,10 +40,14 @@ import picocli.CommandLine.Option;
 
 /** {@code seqspark train}: distributed training of a language model on Spark; see conf/*.properties for every setting. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train a recurrent language model on Spark: the corpus is cut into W shards, every worker",
-                "trains its shard, the driver combines the workers' models (block momentum, BMUF) every dist.sync_every batches.",
-                "After every epoch DIR holds a usable model directory and a checkpoint."})
+        description = {"Train a recurrent language model (--task lm, the default) or a sequence classifier (--task",
+                "classify) on Spark: the data is cut into W shards, every worker trains its shard, the driver combines",
+                "the workers' models (block momentum, BMUF) every dist.sync_every batches. After every epoch DIR holds a",
+                "usable model directory and a checkpoint."})
 public final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--task", paramLabel = "TASK", description = "lm (a language model) or classify (a sequence "
+            + "classifier); the same as --set task=TASK (default: the config's task, else lm)")
+    String task;
     @Option(names = "--config", paramLabel = "FILE", description = "settings file (Java properties); see conf/")
     String config;
     @Option(names = "--output", paramLabel = "DIR", required = true,
@@ -61,7 +65,8 @@ public final class TrainCommand implements Callable<Integer> {
     String master;
 
     /** What --set may change when resuming: anything else would make the continued run a different run. */
-    private static final Set<String> RESUMABLE = Set.of("train.epochs", "generate.prefix", "generate.length", "data.path");
+    private static final Set<String> RESUMABLE = Set.of("train.epochs", "generate.prefix", "generate.length", "data.path",
+            "data.test_path");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
@@ -74,25 +79,39 @@ public final class TrainCommand implements Callable<Integer> {
         Model base = null;
         Location output = Locations.of(outputArg);
         Location configFile = config == null ? null : Locations.of(config);
+        List<String> overrides = new ArrayList<>();
+        if (task != null) {
+            overrides.add("task=" + task);
+        }
+        overrides.addAll(sets);
         OutputDir.recover(output);    // a run killed while committing its checkpoint left it to be completed
         if (resume) {
             if (!Checkpoint.exists(output)) {
                 throw new UserError("nothing to resume: " + output + " has no " + Checkpoint.FILE);
             }
             checkpoint = Checkpoint.read(output);
-            settings = resumedSettings(checkpoint.settings(), Settings.load(configFile, sets));
-            base = ModelDir.read(output);
+            // The run's task unless --task says otherwise, so that its keys are known when the command line is read.
+            List<String> asked = new ArrayList<>();
+            asked.add("task=" + checkpoint.settings().getOrDefault("task", Settings.LM));
+            asked.addAll(overrides);
+            settings = resumedSettings(checkpoint.settings(), Settings.load(configFile, asked));
         } else {
-            settings = Settings.load(configFile, sets);
+            settings = Settings.load(configFile, overrides);
             if (output.exists() && !overwrite) {
                 throw new UserError("output directory " + output + " exists; add --overwrite to replace it or --resume to continue it");
             }
             if (overwrite) {
                 OutputDir.checkReplaceable(output);   // before any work: a user's folder is never replaced
             }
-            if (init != null) {
-                base = ModelDir.read(Locations.of(init));
-            }
+        }
+        if (settings.task().equals(Settings.CLASSIFY)) {
+            return new ClassifyTrain(settings, checkpoint, output, init == null ? null : Locations.of(init), resume,
+                    master).run();
+        }
+        if (resume) {
+            base = ModelDir.read(output);
+        } else if (init != null) {
+            base = ModelDir.read(Locations.of(init));
         }
         if (output.isLocal() && Sessions.clusterDeployMode()) {
             System.err.println("train: warning: " + output + " is on the local disk of the node that runs this "

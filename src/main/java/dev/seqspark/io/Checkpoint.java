@@ -45,8 +45,13 @@ public final class Checkpoint {
     }
 
     public static void write(Location dir, Model model, List<? extends JsonNode> metrics, State state) throws IOException {
+        write(dir, tmp -> ModelDir.writeContents(tmp, model, metrics), state);
+    }
+
+    /** A checkpoint of any task: {@code modelFiles} writes the model directory's files (a classifier's, a language model's). */
+    public static void write(Location dir, OutputDir.Contents modelFiles, State state) throws IOException {
         OutputDir.write(dir, true, tmp -> {
-            ModelDir.writeContents(tmp, model, metrics);
+            modelFiles.writeTo(tmp);
             ObjectNode o = ModelDir.JSON.createObjectNode();
             o.put("format", FORMAT);
             o.put("version", VERSION);
@@ -135,8 +140,7 @@ public final class Checkpoint {
         }
         // The state's size follows from the model: its config gives the parameter count by arithmetic alone.
         Location cfg = dir.child(ModelDir.CONFIG);
-        long params = ModelConfig.fromJson(ModelDir.readJson(cfg, ModelDir.MAX_CONFIG_BYTES), cfg.toString())
-                .spec().parameterCount();
+        long params = ClassifierDir.parameterCount(ModelDir.readJson(cfg, ModelDir.MAX_CONFIG_BYTES), cfg.toString());
         long expected = Optimizers.stateCopies(optimizer) * params;
         if (n != expected) {
             throw new ModelFormatException(where + ": optimizer_state_size is " + n + ", but " + optimizer + " keeps "

@@ -15,7 +15,9 @@ import java.util.Arrays;
  *  "embedding_dim":0|E,"input_size":V|E,"hidden_size":H,"num_layers":L,"bias":true,"dropout":0.0,
  *  "tokenizer":{"level":"char"|"word","lowercase":false,"letters_only":false}}
  * </pre>
- * {@code embedding_dim} 0 means one-hot input. Other keys are allowed and ignored; these mean exactly this.
+ * {@code embedding_dim} 0 means one-hot input. Other keys are allowed and ignored; these mean exactly this. A
+ * {@code "task"} key is absent in a language model's config (or {@code "lm"}); {@code "classify"} is a sequence
+ * classifier's ({@link ClassifierConfig}), refused here with a message saying so.
  *
  * <p>Limits, checked before anything is sized by them (a config.json is untrusted input):
  * <ul>
@@ -72,6 +74,11 @@ public record ModelConfig(ModelSpec spec, TokenizerConfig tokenizer) implements 
         if (version != VERSION) {
             throw new ModelFormatException(where + ": version " + version + " is not supported (this build reads " + VERSION + ")");
         }
+        String task = task(o, where);
+        if (!task.equals(TASK_LM)) {
+            throw new ModelFormatException(where + ": a " + task + " model (\"task\": \"" + task
+                    + "\"), not a language model; use predict (or the SequenceClassificationModel) with it");
+        }
         if (optionalBool(o, "", "bidirectional", where)) {
             throw new ModelFormatException(where + ": bidirectional is set, but a language model is causal");
         }
@@ -107,6 +114,28 @@ public record ModelConfig(ModelSpec spec, TokenizerConfig tokenizer) implements 
             throw new ModelFormatException(where + ": input_size " + o.get("input_size") + " should be "
                     + spec.inputSize() + (emb > 0 ? " (embedding_dim)" : " (vocab_size, one-hot input)"));
         }
+        return new ModelConfig(spec, tokenizer(o, where));
+    }
+
+    /** The task a model directory's config.json names: {@code "classify"}, or a language model when absent. */
+    public static final String TASK_LM = "lm";
+    public static final String TASK_CLASSIFY = "classify";
+
+    /** {@code task} of a config.json tree: absent = {@link #TASK_LM} (every directory from before tasks); else lm or classify. */
+    static String task(JsonNode o, String where) {
+        if (!o.has("task")) {
+            return TASK_LM;
+        }
+        String t = textField(o, "task", where);
+        if (!t.equals(TASK_LM) && !t.equals(TASK_CLASSIFY)) {
+            throw new ModelFormatException(where + ": unknown task " + ModelFormatException.quote(t)
+                    + "; expected '" + TASK_CLASSIFY + "' or none (a language model)");
+        }
+        return t;
+    }
+
+    /** The {@code tokenizer} object of a config.json tree. */
+    static TokenizerConfig tokenizer(JsonNode o, String where) {
         JsonNode t = o.get("tokenizer");
         if (t == null || !t.isObject()) {
             throw new ModelFormatException(where + ": 'tokenizer' must be an object");
@@ -119,8 +148,16 @@ public record ModelConfig(ModelSpec spec, TokenizerConfig tokenizer) implements 
             throw new ModelFormatException(where + ": unknown tokenizer.level " + ModelFormatException.quote(level)
                     + "; expected char or word");
         }
-        return new ModelConfig(spec, new TokenizerConfig(lv, optionalBool(t, "tokenizer.", "lowercase", where),
-                optionalBool(t, "tokenizer.", "letters_only", where)));
+        return new TokenizerConfig(lv, optionalBool(t, "tokenizer.", "lowercase", where),
+                optionalBool(t, "tokenizer.", "letters_only", where));
+    }
+
+    static ObjectNode tokenizerJson(TokenizerConfig tokenizer) {
+        ObjectNode t = JSON.createObjectNode();
+        t.put("level", tokenizer.level().id());
+        t.put("lowercase", tokenizer.lowercase());
+        t.put("letters_only", tokenizer.lettersOnly());
+        return t;
     }
 
     /** A short rendering of a value for messages (a hostile file may hold a huge one). */
@@ -138,7 +175,7 @@ public record ModelConfig(ModelSpec spec, TokenizerConfig tokenizer) implements 
         return textField(o, "", key, where);
     }
 
-    private static String textField(JsonNode o, String prefix, String key, String where) {
+    static String textField(JsonNode o, String prefix, String key, String where) {
         JsonNode v = o.get(key);
         if (v == null || !v.isTextual()) {
             throw new ModelFormatException(where + ": '" + prefix + key + "' must be a string, found " + shownOrNone(v));
@@ -160,7 +197,7 @@ public record ModelConfig(ModelSpec spec, TokenizerConfig tokenizer) implements 
         return (int) longField(o, key, where, min, max);
     }
 
-    private static boolean boolField(JsonNode o, String prefix, String key, String where) {
+    static boolean boolField(JsonNode o, String prefix, String key, String where) {
         JsonNode v = o.get(key);
         if (v == null || !v.isBoolean()) {
             throw new ModelFormatException(where + ": '" + prefix + key + "' must be true or false, found " + shownOrNone(v));
@@ -169,11 +206,11 @@ public record ModelConfig(ModelSpec spec, TokenizerConfig tokenizer) implements 
     }
 
     /** A boolean key that may be absent (false). */
-    private static boolean optionalBool(JsonNode o, String prefix, String key, String where) {
+    static boolean optionalBool(JsonNode o, String prefix, String key, String where) {
         return o.has(key) && boolField(o, prefix, key, where);
     }
 
-    private static double doubleField(JsonNode o, String key, String where) {
+    static double doubleField(JsonNode o, String key, String where) {
         JsonNode v = o.get(key);
         if (v == null || !v.isNumber()) {
             throw new ModelFormatException(where + ": '" + key + "' must be a number, found " + shownOrNone(v));
@@ -181,7 +218,7 @@ public record ModelConfig(ModelSpec spec, TokenizerConfig tokenizer) implements 
         return v.asDouble();
     }
 
-    private static String shownOrNone(JsonNode v) {
+    static String shownOrNone(JsonNode v) {
         return v == null ? "none" : shown(v);
     }
 }

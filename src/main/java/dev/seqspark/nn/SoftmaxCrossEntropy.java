@@ -52,6 +52,48 @@ public final class SoftmaxCrossEntropy {
         return sum / count;
     }
 
+    /**
+     * torch.nn.functional.cross_entropy(logits, targets, weight=classWeights) over all {@code rows}: the weighted
+     * mean Σ w[y_r]·(−log p_r(y_r)) / Σ w[y_r]; {@code classWeights} null is the plain mean. When {@code dLogits}
+     * is given it receives w[y_r]·(softmax − onehot(y_r)) / Σ w[y_r]. Returns 0 (and zero gradients) when the
+     * weights of the rows' targets sum to 0.
+     */
+    public static double forwardBackwardWeighted(float[] logits, int[] targets, float[] classWeights, int rows,
+                                                 int classes, float[] dLogits) {
+        if (classWeights == null) {
+            return forwardBackward(logits, targets, null, rows, classes, dLogits);
+        }
+        if (classWeights.length != classes) {
+            throw new IllegalArgumentException(classWeights.length + " class weights for " + classes + " classes");
+        }
+        double total = 0;
+        for (int r = 0; r < rows; r++) {
+            total += classWeights[checkTarget(targets[r], classes)];
+        }
+        if (!(total > 0)) {
+            if (dLogits != null) {
+                java.util.Arrays.fill(dLogits, 0, rows * classes, 0f);
+            }
+            return 0.0;
+        }
+        double sum = 0;
+        for (int r = 0; r < rows; r++) {
+            int o = r * classes;
+            int y = targets[r];
+            float wy = classWeights[y];
+            if (dLogits == null) {
+                sum += wy * (logSumExp(logits, o, classes) - logits[o + y]);
+                continue;
+            }
+            float max = K.max(logits, o, classes);
+            double z = K.expShifted(logits, o, classes, max, dLogits);
+            sum += wy * (max + Math.log(z) - logits[o + y]);
+            K.scale(dLogits, o, classes, (float) (wy / total / z));
+            dLogits[o + y] -= (float) (wy / total);
+        }
+        return sum / total;
+    }
+
     /** Σ over counted rows of −log p(target); for perplexity and scoring, where the count is kept apart. */
     public static double sumLoss(float[] logits, int[] targets, boolean[] mask, int rows, int classes) {
         double sum = 0;

@@ -3,10 +3,7 @@ package dev.seqspark.spark;
 import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
-import dev.seqspark.io.ModelFormatException;
 import dev.seqspark.score.Scorer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -14,34 +11,29 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Set;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.ml.Transformer;
+
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
-import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsWriter;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
-import org.apache.spark.ml.util.ReadWriteUtils;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A Spark ML {@link Transformer} that scores a text column with a SeqSpark language model: for each record,
+ * A Spark ML {@link org.apache.spark.ml.Transformer} (a {@link org.apache.spark.ml.Model}: what {@link LanguageModelEstimator#fit}
+ * returns) that scores a text column with a SeqSpark language model: for each record,
  * its tokens by the model's tokenizer, the recurrent state starting from zeros at the record's first token,
  * {@code log_likelihood} = Σ ln p(token<sub>t</sub> | tokens<sub>1..t−1</sub>) over t = 2..n, and from it
  * perplexity and bits per token; optionally the k most likely tokens after the record's last one.
@@ -100,13 +92,13 @@ import org.apache.spark.sql.types.StructType;
  * <p>The model is broadcast once per {@code transform}; executors stream their partitions in blocks of
  * records grouped by length (see {@link Scorer}); nothing is collected on the driver.
  */
-public final class LanguageModelScorer extends Transformer implements MLWritable {
+public final class LanguageModelScorer extends org.apache.spark.ml.Model<LanguageModelScorer> implements MLWritable {
     private static final long serialVersionUID = 1L;
     /** Records (or characters, whichever comes first) read into one block before scoring it. */
     static final int BLOCK_RECORDS = 1024;
     static final long BLOCK_CHARS = 4L << 20;
     /** Where {@link #save} puts the model directory, inside the stage's path. */
-    static final String MODEL_SUBDIR = "model";
+    static final String MODEL_SUBDIR = StagePersistence.MODEL_SUBDIR;
 
     private final String uid;
     private final Model model;
@@ -355,17 +347,7 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
     /** A new scorer with the same uid and model (shared, it is immutable), this one's params, then {@code extra}. */
     @Override
     public LanguageModelScorer copy(ParamMap extra) {
-        return copyValues(new LanguageModelScorer(uid, model), extra);
-    }
-
-    /**
-     * The Hadoop file system of {@code p}; the local one while Spark saves or loads "to local"
-     * ({@code MLWriter.saveToLocal}), as Spark's own metadata then goes there too.
-     */
-    static FileSystem fileSystem(Path p, SparkSession spark) throws IOException {
-        var conf = spark.sessionState().newHadoopConf();
-        boolean local = Boolean.TRUE.equals(ReadWriteUtils.localSavingModeState().get());
-        return local ? FileSystem.getLocal(conf) : p.getFileSystem(conf);
+        return copyValues(new LanguageModelScorer(uid, model), extra).setParent(parent());
     }
 
     /** Writes Spark's params metadata (as DefaultParamsWriter does) and the model under {@code path/model}. */
@@ -378,44 +360,16 @@ public final class LanguageModelScorer extends Transformer implements MLWritable
 
         @Override
         public void saveImpl(String path) {
-            // MLWriter.save has already refused or cleared an existing path, as overwrite() asked.
-            try {
-                Path stage = new Path(path);
-                FileSystem fs = fileSystem(stage, sparkSession());
-                ModelDir.write(Location.of(fs, new Path(stage, MODEL_SUBDIR)), instance.model, List.of(), false);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot save the model of " + instance.uid + " to " + path + ": "
-                        + e.getMessage(), e);
-            }
-            // Last: a stage directory with metadata is a complete one.
-            DefaultParamsWriter.saveMetadata(instance, path, sparkSession());
+            StagePersistence.save(instance, path, sparkSession(), dir -> ModelDir.write(dir, instance.model, List.of(), false));
         }
     }
 
     private static final class Reader extends MLReader<LanguageModelScorer> {
         @Override
         public LanguageModelScorer load(String path) {
-            SparkSession spark = sparkSession();
-            try {
-                Path p = new Path(path);
-                FileSystem fs = fileSystem(p, spark);
-                p = fs.makeQualified(p);
-                if (fs.exists(new Path(p, "metadata"))) {
-                    var meta = DefaultParamsReader.loadMetadata(path, spark, LanguageModelScorer.class.getName());
-                    Model m = ModelDir.readForInference(Location.of(fs, new Path(p, MODEL_SUBDIR)));
-                    LanguageModelScorer s = new LanguageModelScorer(meta.uid(), m);
-                    meta.getAndSetParams(s, scala.Option.empty());
-                    return s;
-                }
-                Location dir = Location.of(fs, p);
-                if (!dir.isDirectory() || dir.child(ModelDir.CONFIG).exists()) {
-                    return new LanguageModelScorer(ModelDir.readForInference(dir));
-                }
-                throw new ModelFormatException(p + ": neither a saved LanguageModelScorer (no metadata) nor a "
-                        + "SeqSpark model directory (no " + ModelDir.CONFIG + ")");
-            } catch (IOException e) {
-                throw new UncheckedIOException(path + ": " + e.getMessage(), e);
-            }
+            return StagePersistence.load(path, sparkSession(), LanguageModelScorer.class,
+                    ModelDir::readForInference,
+                    (uid, m) -> uid == null ? new LanguageModelScorer(m) : new LanguageModelScorer(uid, m));
         }
     }
 

@@ -114,9 +114,20 @@ public final class ShardedCorpus implements AutoCloseable {
     public static ShardedCorpus build(SparkSession spark, String path, Tokenizer tokenizer, Vocab vocab, int minFreq,
                                       int maxVocab, double validFraction, int workers, int evalBatch, int evalSteps,
                                       long minShardTokens) {
+        return build(spark, spark.read().textFile(path).javaRDD(), path, tokenizer, vocab, minFreq, maxVocab,
+                validFraction, workers, evalBatch, evalSteps, minShardTokens);
+    }
+
+    /**
+     * As above from {@code input}, the corpus's lines (a text column's records, one line each, in the RDD's order);
+     * {@code path} only names it in messages.
+     */
+    public static ShardedCorpus build(SparkSession spark, JavaRDD<String> input, String path, Tokenizer tokenizer,
+                                      Vocab vocab, int minFreq, int maxVocab, double validFraction, int workers,
+                                      int evalBatch, int evalSteps, long minShardTokens) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         jsc.setJobDescription("seqspark: count tokens of " + path);
-        JavaRDD<String> lines = spark.read().textFile(path).javaRDD().persist(StorageLevel.MEMORY_AND_DISK());
+        JavaRDD<String> lines = input.persist(StorageLevel.MEMORY_AND_DISK());
         try {
             boolean buildVocab = vocab == null;
             JavaRDD<PartitionCount> perPartition = lines.mapPartitionsWithIndex((idx, it) -> {

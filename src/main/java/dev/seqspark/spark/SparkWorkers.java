@@ -8,11 +8,9 @@ import dev.seqspark.train.RoundSum;
 import dev.seqspark.train.ShardTrainer;
 import dev.seqspark.train.TrainConfig;
 import dev.seqspark.train.Workers;
-import java.io.Serializable;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import scala.Tuple2;
@@ -20,13 +18,10 @@ import scala.Tuple2;
 /**
  * {@link Workers} on Spark: every round broadcasts the state (weights, optimizer state, each shard's
  * carried hidden state) once, trains every cached shard in its own task, and sums the results in a fixed
- * tree ({@link TreeSum}). No maths here: the shard trainer and the averaging live in dev.seqspark.train.
+ * tree ({@link TreeSum}), as {@link SparkRounds} does for every task. No maths here: the shard trainer and the
+ * averaging live in dev.seqspark.train.
  */
 public final class SparkWorkers implements Workers {
-
-    /** What every task of a round reads. */
-    record RoundInput(ModelState state, Map<Integer, HiddenState> carried, int epoch, int fromBatch, int maxBatches)
-            implements Serializable {}
 
     private final JavaSparkContext jsc;
     private final ShardedCorpus corpus;
@@ -71,28 +66,30 @@ public final class SparkWorkers implements Workers {
     public RoundSum train(ModelState state, Map<Integer, HiddenState> carried, int epoch, int fromBatch, int maxBatches) {
         jsc.setJobDescription(String.format("seqspark train: epoch %d, batches %d..%s on %d workers", epoch + 1,
                 fromBatch, maxBatches > 0 ? String.valueOf(fromBatch + maxBatches - 1) : "end", corpus.workers));
-        Broadcast<RoundInput> in = jsc.broadcast(new RoundInput(state, new HashMap<>(carried), epoch, fromBatch, maxBatches));
-        ModelSpec s = spec;
-        TrainConfig c = cfg;
-        boolean fail = failFirstAttempts;
-        String run = runId;
-        JavaPairRDD<Integer, TreeSum.Outcome> out = corpus.shards.mapToPair(shard -> {
-            RoundInput r = in.value();
-            ShardTrainer trainer = ExecutorTrainers.take(run, shard.index(), s, c);
-            long t0 = System.nanoTime();   // building a trainer counts as the round's overhead
-            ShardTrainer.Result res = trainer.train(r.state(), r.carried().get(shard.index()),
-                    trainer.layout(shard.train(), 0, shard.train().length, r.epoch(), shard.index()),
-                    r.fromBatch(), r.maxBatches(), r.epoch(), shard.index(), null);
-            ExecutorTrainers.give(run, shard.index(), trainer);
-            if (fail && org.apache.spark.TaskContext.get().attemptNumber() == 0) {
-                throw new IllegalStateException("injected failure of shard " + shard.index() + ", attempt 0");
-            }
-            return new Tuple2<>(shard.index(), new TreeSum.Outcome(res, (System.nanoTime() - t0) / 1e9));
-        });
-        RoundSum sum = TreeSum.sum(out, corpus.workers);
-        in.destroy();
+        RoundSum sum = SparkRounds.train(jsc, corpus.shards, corpus.workers, runId, new LanguageModelTask(spec, cfg),
+                failFirstAttempts, state, carried, epoch, fromBatch, maxBatches);
         carried.putAll(sum.hidden());
         return sum;
+    }
+
+    /** A language model's round on a shard: its batches of the sequential or random layout, hidden state carried. */
+    record LanguageModelTask(ModelSpec spec, TrainConfig cfg) implements SparkRounds.Task<Shard, ShardTrainer> {
+        @Override
+        public int index(Shard shard) {
+            return shard.index();
+        }
+
+        @Override
+        public ShardTrainer newTrainer() {
+            return new ShardTrainer(spec, cfg);
+        }
+
+        @Override
+        public ShardTrainer.Result train(ShardTrainer trainer, Shard shard, SparkRounds.RoundInput r) {
+            return trainer.train(r.state(), r.carried().get(shard.index()),
+                    trainer.layout(shard.train(), 0, shard.train().length, r.epoch(), shard.index()),
+                    r.fromBatch(), r.maxBatches(), r.epoch(), shard.index(), null);
+        }
     }
 
     @Override

@@ -133,11 +133,16 @@ class ModelDirFuzzTest {
 
     /** {@code cases} mutations of {@code file} in {@code dir}, each read with {@code reader} and judged by {@code oracle}. */
     private void fuzz(String file, int cases, Path dir, Callable<?> reader, Oracle oracle) throws IOException {
+        fuzz(file, original.get(file), cases, dir, tmp, reader, oracle);
+    }
+
+    /** As above for any model directory {@code dir} in {@code parent}, {@code orig} being the file's valid bytes. */
+    static void fuzz(String file, byte[] orig, int cases, Path dir, Path parent, Callable<?> reader, Oracle oracle)
+            throws IOException {
         SplittableRandom rnd = new SplittableRandom(SEED ^ file.hashCode());
-        byte[] orig = original.get(file);
         assertTrue(oracle.valid(orig), "the oracle accepts the unmutated " + file);
         Set<String> listing = listing(dir);
-        Set<String> siblings = listing(tmp);
+        Set<String> siblings = listing(parent);
         Mutator mutator = new Mutator(rnd, file.endsWith(".safetensors"));
         int refused = 0;
         int read = 0;
@@ -156,7 +161,7 @@ class ModelDirFuzzTest {
                     thrown = t;
                 }
                 assertEquals(listing, listing(dir), what + ": the reader changed the directory");
-                assertEquals(siblings, listing(tmp), what + ": the reader wrote next to the directory");
+                assertEquals(siblings, listing(parent), what + ": the reader wrote next to the directory");
                 if (thrown == null) {
                     if (Boolean.FALSE.equals(valid)) {
                         fail(what + ": read successfully, but the file is invalid");
@@ -178,7 +183,7 @@ class ModelDirFuzzTest {
         } finally {
             Files.write(dir.resolve(file), orig);
         }
-        System.out.printf("ModelDirFuzzTest %s: %d mutations, %d refused, %d read, %.2f s%n", file, cases, refused, read,
+        System.out.printf("fuzz %s: %d mutations, %d refused, %d read, %.2f s%n", file, cases, refused, read,
                 (System.nanoTime() - t0) / 1e9);
         assertTrue(refused > cases / 2 && read > 0, "the mutations should mostly break the file, and sometimes not");
     }
@@ -447,7 +452,7 @@ class ModelDirFuzzTest {
         return n;
     }
 
-    private static long headerLength(byte[] file) {
+    static long headerLength(byte[] file) {
         return ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
     }
 
@@ -460,7 +465,7 @@ class ModelDirFuzzTest {
     }
 
     /** A JSON file is valid when it is strict JSON (no duplicate keys, nothing after the value) of a valid tree. */
-    private static boolean jsonFile(byte[] bytes, TreeOracle oracle) {
+    static boolean jsonFile(byte[] bytes, TreeOracle oracle) {
         JsonNode tree;
         try {
             tree = STRICT.readTree(bytes);
@@ -470,24 +475,24 @@ class ModelDirFuzzTest {
         return tree != null && tree.isObject() && oracle.valid(tree);
     }
 
-    private static boolean isText(JsonNode v, String expected) {
+    static boolean isText(JsonNode v, String expected) {
         return v != null && v.isTextual() && v.asText().equals(expected);
     }
 
-    private static boolean isInt(JsonNode v, long min, long max) {
+    static boolean isInt(JsonNode v, long min, long max) {
         return v != null && v.isIntegralNumber() && v.canConvertToLong() && v.asLong() >= min && v.asLong() <= max;
     }
 
-    private static boolean isInt(JsonNode v, long expected) {
+    static boolean isInt(JsonNode v, long expected) {
         return isInt(v, expected, expected);
     }
 
-    private static boolean absentOrBoolean(JsonNode o, String key) {
+    static boolean absentOrBoolean(JsonNode o, String key) {
         return !o.has(key) || o.get(key).isBoolean();
     }
 
     /** Case and surrounding blanks do not matter in cell, tokenizer level and optimizer names. */
-    private static String name(JsonNode v) {
+    static String name(JsonNode v) {
         return v.asText().trim().toLowerCase(Locale.ROOT);
     }
 

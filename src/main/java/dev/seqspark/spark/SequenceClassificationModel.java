@@ -1,0 +1,390 @@
+package dev.seqspark.spark;
+
+import dev.seqspark.io.ClassifierDir;
+
+import dev.seqspark.io.ClassifierModel;
+import dev.seqspark.score.ClassifierPredictor;
+import dev.seqspark.train.Classifier;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.attribute.NominalAttribute;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A trained SeqSpark sequence classifier as a Spark ML {@link org.apache.spark.ml.Model} (what
+ * {@link SequenceClassifier#fit} returns): for every record of a text column, the columns Spark's own
+ * classifiers add — {@code rawPrediction} (the logits, a Vector), {@code probability} (their softmax, a Vector)
+ * and {@code prediction} (the class index of the largest logit, a double, with the label names as its nominal ML
+ * attribute so that {@code IndexToString} needs no labels of its own) — so MulticlassClassificationEvaluator,
+ * BinaryClassificationEvaluator, CrossValidator and the rest work as with Spark's classifiers.
+ *
+ * <pre>{@code
+ * SequenceClassificationModel m = SequenceClassificationModel.load("models/authorship");  // or what fit returned
+ * Dataset<Row> out = m.setTextCol("passage").transform(df);   // + rawPrediction, probability, prediction
+ * m.labels();                                                  // ["dickens", "twain"]: class index -> name
+ * }</pre>
+ *
+ * <h2>Parameters</h2>
+ * <ul>
+ * <li>{@code textCol} – the input column of text (string). Default {@code "text"}.
+ * <li>{@code rawPredictionCol}, {@code probabilityCol}, {@code predictionCol} – output columns; {@code ""} leaves
+ *     that column out (as with Spark's classifiers). Defaults {@code rawPrediction}, {@code probability},
+ *     {@code prediction}.
+ * <li>{@code batchSize} – records predicted together; speed and memory only, never the results. Default 128.
+ * </ul>
+ * A record with no token (a null or empty text, or nothing left after the tokenizer's cleaning) gets null in every
+ * output column. The text is tokenized as the model was trained (its tokenizer, vocabulary with {@code <unk>} for
+ * unknown tokens, and max_length cut). Every input column passes through unchanged.
+ *
+ * <h2>Persistence</h2>
+ * {@link MLWritable} and {@link #read()}/{@link #load(String)}: {@code path/metadata} (Spark's params metadata) and
+ * {@code path/model} (a SeqSpark classifier model directory); a bare model directory (as {@code seqspark train
+ * --task classify} writes it) loads too. Paths are Hadoop paths, resolved as Spark resolves them.
+ */
+public final class SequenceClassificationModel extends org.apache.spark.ml.Model<SequenceClassificationModel>
+        implements MLWritable {
+    private static final long serialVersionUID = 1L;
+    /** Records (or characters, whichever comes first) read into one block before predicting it. */
+    static final int BLOCK_RECORDS = 1024;
+    static final long BLOCK_CHARS = 4L << 20;
+
+    private final String uid;
+    private final ClassifierModel model;
+    private final Param<String> textCol;
+    private final Param<String> rawPredictionCol;
+    private final Param<String> probabilityCol;
+    private final Param<String> predictionCol;
+    private final IntParam batchSize;
+
+    public SequenceClassificationModel(String uid, ClassifierModel model) {
+        if (model == null) {
+            throw new IllegalArgumentException("model is null");
+        }
+        this.uid = uid;
+        this.model = model;
+        this.textCol = SequenceClassifier.stringParam(this, "textCol", "the input column of text (string)", false);
+        this.rawPredictionCol = SequenceClassifier.stringParam(this, "rawPredictionCol",
+                "output column (vector): the logits, one per class; \"\" = no such column", true);
+        this.probabilityCol = SequenceClassifier.stringParam(this, "probabilityCol",
+                "output column (vector): softmax of the logits, one probability per class; \"\" = no such column", true);
+        this.predictionCol = SequenceClassifier.stringParam(this, "predictionCol",
+                "output column (double): the class index of the largest logit; \"\" = no such column", true);
+        this.batchSize = new IntParam(this, "batchSize", "records predicted together (> 0); speed and memory only",
+                ParamValidators.gt(0));
+        setDefault(textCol, "text");
+        setDefault(rawPredictionCol, "rawPrediction");
+        setDefault(probabilityCol, "probability");
+        setDefault(predictionCol, "prediction");
+        setDefault(batchSize, 128);
+    }
+
+    public SequenceClassificationModel(ClassifierModel model) {
+        this(Identifiable$.MODULE$.randomUID("seqClassifierModel"), model);
+    }
+
+    public static SequenceClassificationModel load(String path) {
+        return read().load(path);
+    }
+
+    public static MLReader<SequenceClassificationModel> read() {
+        return new Reader();
+    }
+
+    @Override
+    public MLWriter write() {
+        return new Writer(this);
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    /** The SeqSpark model: architecture, tokenizer, vocabulary, labels, weights. */
+    public ClassifierModel model() {
+        return model;
+    }
+
+    /** The label name of every class index. */
+    public String[] labels() {
+        return model.labels().toArray(String[]::new);
+    }
+
+    public int numClasses() {
+        return model.spec().numClasses();
+    }
+
+    public Param<String> textCol() {
+        return textCol;
+    }
+
+    public Param<String> rawPredictionCol() {
+        return rawPredictionCol;
+    }
+
+    public Param<String> probabilityCol() {
+        return probabilityCol;
+    }
+
+    public Param<String> predictionCol() {
+        return predictionCol;
+    }
+
+    public IntParam batchSize() {
+        return batchSize;
+    }
+
+    public String getTextCol() {
+        return getOrDefault(textCol);
+    }
+
+    public String getRawPredictionCol() {
+        return getOrDefault(rawPredictionCol);
+    }
+
+    public String getProbabilityCol() {
+        return getOrDefault(probabilityCol);
+    }
+
+    public String getPredictionCol() {
+        return getOrDefault(predictionCol);
+    }
+
+    public int getBatchSize() {
+        return (Integer) getOrDefault(batchSize);
+    }
+
+    public SequenceClassificationModel setTextCol(String v) {
+        set(textCol, v);
+        return this;
+    }
+
+    public SequenceClassificationModel setRawPredictionCol(String v) {
+        set(rawPredictionCol, v);
+        return this;
+    }
+
+    public SequenceClassificationModel setProbabilityCol(String v) {
+        set(probabilityCol, v);
+        return this;
+    }
+
+    public SequenceClassificationModel setPredictionCol(String v) {
+        set(predictionCol, v);
+        return this;
+    }
+
+    public SequenceClassificationModel setBatchSize(int v) {
+        set(batchSize, v);
+        return this;
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        String col = getTextCol();
+        List<String> in = Arrays.asList(schema.fieldNames());
+        if (!in.contains(col)) {
+            throw new IllegalArgumentException("input has no column '" + col + "'; columns: " + String.join(", ", in));
+        }
+        if (!schema.apply(col).dataType().equals(DataTypes.StringType)) {
+            throw new IllegalArgumentException("column '" + col + "' is " + schema.apply(col).dataType().simpleString()
+                    + ", not a string");
+        }
+        List<StructField> outs = outputFields();
+        if (outs.isEmpty()) {
+            throw new IllegalArgumentException("rawPredictionCol, probabilityCol and predictionCol are all \"\": nothing to output");
+        }
+        StructType out = schema;
+        Set<String> names = new HashSet<>();
+        for (StructField f : outs) {
+            if (in.contains(f.name())) {
+                throw new IllegalArgumentException("input already has a column '" + f.name() + "'");
+            }
+            if (!names.add(f.name())) {
+                throw new IllegalArgumentException("two output columns are both named '" + f.name() + "'");
+            }
+            out = out.add(f);
+        }
+        return out;
+    }
+
+    /** The columns this model appends, in order: rawPrediction, probability, prediction (those not set to ""). */
+    List<StructField> outputFields() {
+        List<StructField> f = new ArrayList<>();
+        if (!getRawPredictionCol().isEmpty()) {
+            f.add(DataTypes.createStructField(getRawPredictionCol(), SQLDataTypes.VectorType(), true));
+        }
+        if (!getProbabilityCol().isEmpty()) {
+            f.add(DataTypes.createStructField(getProbabilityCol(), SQLDataTypes.VectorType(), true));
+        }
+        if (!getPredictionCol().isEmpty()) {
+            f.add(DataTypes.createStructField(getPredictionCol(), DataTypes.DoubleType, true,
+                    NominalAttribute.defaultAttr().withName(getPredictionCol()).withValues(labels()).toMetadata()));
+        }
+        return f;
+    }
+
+    @Override
+    public Dataset<Row> transform(Dataset<?> dataset) {
+        StructType out = transformSchema(dataset.schema());
+        int textIdx = dataset.schema().fieldIndex(getTextCol());
+        int rows = getBatchSize();
+        boolean raw = !getRawPredictionCol().isEmpty();
+        boolean prob = !getProbabilityCol().isEmpty();
+        boolean pred = !getPredictionCol().isEmpty();
+        Broadcast<ClassifierModel> b = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(model);
+        MapPartitionsFunction<Row, Row> f = it -> new Predicted(it, new ClassifierPredictor(b.value(), rows, 256), textIdx,
+                raw, prob, pred);
+        Dataset<Row> result = dataset.toDF().mapPartitions(f, Encoders.row(out));
+        if (pred) {   // mapPartitions keeps the types, not the metadata: the labels go on again
+            result = result.withMetadata(getPredictionCol(), out.apply(getPredictionCol()).metadata());
+        }
+        return result;
+    }
+
+    @Override
+    public SequenceClassificationModel copy(ParamMap extra) {
+        return copyValues(new SequenceClassificationModel(uid, model), extra).setParent(parent());
+    }
+
+    @Override
+    public String toString() {
+        return "SequenceClassificationModel: uid=" + uid + ", classes=" + model.labels() + ", blocks="
+                + dev.seqspark.nn.ClassifierSpec.formatBlocks(model.spec().blocks()) + ", pooling=" + model.spec().pooling().id;
+    }
+
+    private static final class Writer extends MLWriter {
+        private final SequenceClassificationModel instance;
+
+        Writer(SequenceClassificationModel instance) {
+            this.instance = instance;
+        }
+
+        @Override
+        public void saveImpl(String path) {
+            StagePersistence.save(instance, path, sparkSession(),
+                    dir -> ClassifierDir.write(dir, instance.model, java.util.List.of(), false));
+        }
+    }
+
+    private static final class Reader extends MLReader<SequenceClassificationModel> {
+        @Override
+        public SequenceClassificationModel load(String path) {
+            return StagePersistence.load(path, sparkSession(), SequenceClassificationModel.class,
+                    ClassifierDir::readForInference,
+                    (uid, m) -> uid == null ? new SequenceClassificationModel(m) : new SequenceClassificationModel(uid, m));
+        }
+    }
+
+    /** A partition's rows with their predictions appended, a block of records at a time. */
+    private static final class Predicted implements Iterator<Row> {
+        private final Iterator<Row> in;
+        private final ClassifierPredictor predictor;
+        private final int textIdx;
+        private final boolean raw;
+        private final boolean prob;
+        private final boolean pred;
+        private final List<Row> block = new ArrayList<>();
+        private float[][] logits = new float[0][];
+        private int next;
+
+        Predicted(Iterator<Row> in, ClassifierPredictor predictor, int textIdx, boolean raw, boolean prob, boolean pred) {
+            this.in = in;
+            this.predictor = predictor;
+            this.textIdx = textIdx;
+            this.raw = raw;
+            this.prob = prob;
+            this.pred = pred;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (next < block.size()) {
+                return true;
+            }
+            block.clear();
+            next = 0;
+            List<int[]> ids = new ArrayList<>();
+            long chars = 0;
+            while (in.hasNext() && block.size() < BLOCK_RECORDS && chars < BLOCK_CHARS) {
+                Row r = in.next();
+                String text = r.isNullAt(textIdx) ? null : r.getString(textIdx);
+                block.add(r);
+                ids.add(predictor.encode(text));
+                chars += text == null ? 0 : text.length();
+            }
+            logits = block.isEmpty() ? new float[0][] : predictor.predict(ids);
+            return !block.isEmpty();
+        }
+
+        @Override
+        public Row next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            Row r = block.get(next);
+            float[] z = logits[next];
+            next++;
+            int n = r.size();
+            Object[] v = new Object[n + (raw ? 1 : 0) + (prob ? 1 : 0) + (pred ? 1 : 0)];
+            for (int i = 0; i < n; i++) {
+                v[i] = r.get(i);
+            }
+            int k = n;
+            if (z == null) {
+                return RowFactory.create(v);   // no token: null in every output column
+            }
+            if (raw) {
+                double[] d = new double[z.length];
+                for (int j = 0; j < z.length; j++) {
+                    d[j] = z[j];
+                }
+                v[k++] = Vectors.dense(d);
+            }
+            if (prob) {   // softmax in double: the probabilities sum to 1 to double precision
+                double max = Double.NEGATIVE_INFINITY;
+                for (float x : z) {
+                    max = Math.max(max, x);
+                }
+                double[] d = new double[z.length];
+                double sum = 0;
+                for (int j = 0; j < z.length; j++) {
+                    d[j] = Math.exp(z[j] - max);
+                    sum += d[j];
+                }
+                for (int j = 0; j < z.length; j++) {
+                    d[j] /= sum;
+                }
+                v[k++] = Vectors.dense(d);
+            }
+            if (pred) {
+                v[k] = (double) Classifier.argmax(z, 0, z.length);
+            }
+            return RowFactory.create(v);
+        }
+    }
+}

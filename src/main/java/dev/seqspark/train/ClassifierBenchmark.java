@@ -1,0 +1,158 @@
+package dev.seqspark.train;
+
+import dev.seqspark.io.ClassifierConfig;
+import dev.seqspark.io.ClassifierModel;
+import dev.seqspark.nn.ClassifierSpec;
+import dev.seqspark.score.ClassifierPredictor;
+import dev.seqspark.text.Tokenizer;
+import dev.seqspark.text.Vocab;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Single-thread throughput of a classifier on real records: training (the shard trainer's step: packed forward,
+ * cross-entropy, backward, clipping, the optimizer, over length-bucketed batches) and prediction (the predictor's
+ * batched forward). The records and labels are given; the vocabulary is built from them as the trainer builds
+ * it (d2l's order, min_freq, max_vocab), so the PyTorch side (tools/bench_classify.py) can rebuild the same batches.
+ */
+public final class ClassifierBenchmark {
+
+    public record Result(long records, long tokens, double seconds, double cpuSeconds, double lastLoss) {
+        public double tokensPerSecond() {
+            return tokens / seconds;
+        }
+
+        public double recordsPerSecond() {
+            return records / seconds;
+        }
+    }
+
+    /** Encoded records, their vocabulary and labels (indexed by frequency, ties by name, as StringIndexer). */
+    public record Data(LabeledRecords records, Vocab vocab, List<String> labels) {}
+
+    private ClassifierBenchmark() {}
+
+    /** {@code label<TAB>text} lines encoded by {@code tokenizer}, cut to {@code maxLength} (0: no limit), empty ones dropped. */
+    public static Data encode(List<String> lines, Tokenizer tokenizer, int minFreq, int maxVocab, int maxLength) {
+        List<String> texts = new ArrayList<>();
+        List<String> labelOf = new ArrayList<>();
+        LinkedHashMap<String, Long> labelCounts = new LinkedHashMap<>();
+        List<String> all = new ArrayList<>();
+        List<List<String>> toks = new ArrayList<>();
+        for (String l : lines) {
+            int tab = l.indexOf('\t');
+            if (tab < 0) {
+                continue;
+            }
+            List<String> t = tokenizer.textTokens(l.substring(tab + 1));
+            if (maxLength > 0 && t.size() > maxLength) {
+                t = t.subList(0, maxLength);
+            }
+            if (t.isEmpty()) {
+                continue;
+            }
+            labelOf.add(l.substring(0, tab));
+            labelCounts.merge(l.substring(0, tab), 1L, Long::sum);
+            toks.add(t);
+            all.addAll(t);
+            texts.add(l);
+        }
+        Vocab v = Vocab.build(Vocab.count(all), minFreq, maxVocab, List.of());
+        List<String> labels = new ArrayList<>(labelCounts.keySet());
+        labels.sort((a, b) -> labelCounts.get(a).equals(labelCounts.get(b)) ? a.compareTo(b)
+                : Long.compare(labelCounts.get(b), labelCounts.get(a)));
+        int[][] ids = new int[toks.size()][];
+        int[] y = new int[toks.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = v.encode(toks.get(i));
+            y[i] = labels.indexOf(labelOf.get(i));
+        }
+        return new Data(new LabeledRecords(ids, y), v, labels);
+    }
+
+    /** Trains epoch after epoch of {@code data} (bucketed batches) for {@code seconds} after {@code warmup}. */
+    public static Result train(ClassifierSpec spec, ClassifierTrainConfig cfg, LabeledRecords data, double seconds,
+                               double warmup, Consumer<String> progress) {
+        ClassifierTrainer trainer = new ClassifierTrainer(spec, cfg);
+        ModelState state = ClassifierTrainer.initialState(spec, cfg, cfg.seed());
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long warmEnd = System.nanoTime() + (long) (warmup * 1e9);
+        int epoch = 0;
+        int[][] plan = ClassifierTrainer.plan(cfg, data, epoch, 0);
+        int b = 0;
+        double loss = 0;
+        while (System.nanoTime() < warmEnd) {
+            ShardTrainer.Result r = trainer.train(state, data, plan, b, 1, epoch, 0, null);
+            state = r.state();
+            if (++b == plan.length) {
+                plan = ClassifierTrainer.plan(cfg, data, ++epoch, 0);
+                b = 0;
+            }
+        }
+        long t0 = System.nanoTime();
+        long c0 = mx.getCurrentThreadCpuTime();
+        long end = t0 + (long) (seconds * 1e9);
+        long next = t0 + 2_000_000_000L;
+        long records = 0;
+        long tokens = 0;
+        long now;
+        // K batches per call, as a round of sync_every = K runs them (the state copies once per call).
+        int k = 16;
+        do {
+            int n = Math.min(k, plan.length - b);
+            ShardTrainer.Result r = trainer.train(state, data, plan, b, n, epoch, 0, null);
+            state = r.state();
+            loss = r.lossSum() / Math.max(1, r.tokens());
+            for (int i = b; i < b + n; i++) {
+                records += plan[i].length;
+                for (int j : plan[i]) {
+                    tokens += data.tokens()[j].length;
+                }
+            }
+            b += n;
+            if (b == plan.length) {
+                plan = ClassifierTrainer.plan(cfg, data, ++epoch, 0);
+                b = 0;
+            }
+            now = System.nanoTime();
+            if (now >= next && progress != null) {
+                double s = (now - t0) / 1e9;
+                progress.accept(String.format("%6.1f s  %,10.0f tokens/s  %,8.0f records/s  loss %.4f", s, tokens / s,
+                        records / s, loss));
+                next += 2_000_000_000L;
+            }
+        } while (now < end);
+        return new Result(records, tokens, (now - t0) / 1e9, (mx.getCurrentThreadCpuTime() - c0) / 1e9, loss);
+    }
+
+    /** Predicts all of {@code data} again and again for {@code seconds} after {@code warmup}, {@code batch} records at a time. */
+    public static Result predict(ClassifierSpec spec, LabeledRecords data, Vocab vocab, List<String> labels,
+                                 Tokenizer tokenizer, int batch, double seconds, double warmup) {
+        ClassifierModel m = new ClassifierModel(new ClassifierConfig(spec, tokenizer.config(), 0), vocab, labels,
+                spec.initParams(1).values);
+        ClassifierPredictor p = new ClassifierPredictor(m, batch, 256);
+        List<int[]> recs = List.of(data.tokens());
+        long tokensPerPass = data.tokenCount();
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long warmEnd = System.nanoTime() + (long) (warmup * 1e9);
+        while (System.nanoTime() < warmEnd) {
+            p.predict(recs);
+        }
+        long t0 = System.nanoTime();
+        long c0 = mx.getCurrentThreadCpuTime();
+        long records = 0;
+        long tokens = 0;
+        long now;
+        do {
+            p.predict(recs);
+            records += recs.size();
+            tokens += tokensPerPass;
+            now = System.nanoTime();
+        } while (now < t0 + (long) (seconds * 1e9));
+        return new Result(records, tokens, (now - t0) / 1e9, (mx.getCurrentThreadCpuTime() - c0) / 1e9, 0);
+    }
+}

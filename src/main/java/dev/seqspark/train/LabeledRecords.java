@@ -1,0 +1,30 @@
+package dev.seqspark.train;
+
+/**
+ * Encoded records of a classification task: each record's token ids (at least one) and its class index. One
+ * shard's training or validation records, cached on an executor.
+ */
+public record LabeledRecords(int[][] tokens, int[] labels) implements java.io.Serializable {
+    public LabeledRecords {
+        if (tokens.length != labels.length) {
+            throw new IllegalArgumentException(tokens.length + " records but " + labels.length + " labels");
+        }
+    }
+
+    public static LabeledRecords empty() {
+        return new LabeledRecords(new int[0][], new int[0]);
+    }
+
+    public int size() {
+        return labels.length;
+    }
+
+    /** Σ of the records' lengths. */
+    public long tokenCount() {
+        long n = 0;
+        for (int[] t : tokens) {
+            n += t.length;
+        }
+        return n;
+    }
+}
