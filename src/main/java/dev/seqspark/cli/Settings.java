@@ -118,7 +118,7 @@ public final class Settings {
                 v -> isInt(v, 0));
         key("dist.sync_every", "auto", "auto | integer >= 0",
                 "combine the workers' models every K batches of each worker (a block); 0 = once per epoch; auto = "
-                        + "ceil(32 / W) (a block is about 32 batches of the whole cluster's work; once per epoch for W = 1)",
+                        + "ceil(200 / W^2) (W = 2: 50, 4: 13, 8: 4; once per epoch for W = 1), chosen by measurement",
                 v -> v.equals("auto") || isInt(v, 0));
         key("dist.outer", "bmuf", "bmuf | average",
                 "how the driver combines the workers' models: block momentum with Nesterov (BMUF, Chen and Huo 2016), "

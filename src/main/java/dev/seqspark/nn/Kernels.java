@@ -105,6 +105,20 @@ public abstract class Kernels {
     /** Elements of a row per flush of the float partial sums into double ones (BLOCK / LANES per lane). */
     static final int BLOCK = 256;
 
+    /** Per-thread partial sums of {@link #expShifted} (called once per row of logits: no allocation per call). */
+    static final class Sums {
+        final float[] part = new float[LANES];
+        final double[] whole = new double[LANES];
+
+        Sums clear() {
+            java.util.Arrays.fill(part, 0f);
+            java.util.Arrays.fill(whole, 0.0);
+            return this;
+        }
+    }
+
+    static final ThreadLocal<Sums> SUMS = ThreadLocal.withInitial(Sums::new);
+
     static void flush(float[] part, double[] whole) {
         for (int l = 0; l < LANES; l++) {
             whole[l] += part[l];

@@ -55,6 +55,10 @@ final class ScalarKernels extends Kernels {
         }
     }
 
+    // The cell updates run as short passes over a row, each loop with one index into each array, so that HotSpot
+    // turns the activation passes into SIMD code; VectorKernels runs the same passes with explicit vectors (a
+    // single fused loop per row was measured 2x slower there too: too many live values per lane).
+
     @Override
     public void gruForward(int batch, int hidden, float[] act, int aOff, float[] rh, float[] ghn, int sOff,
                            float[] h, int hPrev, int hOut) {
@@ -67,16 +71,19 @@ final class ScalarKernels extends Kernels {
             int s = sOff + b * hidden;
             int hp = hPrev + b * hidden;
             int ho = hOut + b * hidden;
+            for (int j = 0; j < 2 * hidden; j++) {
+                act[r + j] += rh[q + j];
+            }
+            sigmoid(act, r, n);
             for (int j = 0; j < hidden; j++) {
-                float rj = Activations.sigmoid(act[r + j] + rh[q + j]);
-                float zj = Activations.sigmoid(act[z + j] + rh[q + hidden + j]);
-                float ghj = rh[q + 2 * hidden + j];
-                float nj = Activations.tanh(act[n + j] + rj * ghj);
-                act[r + j] = rj;
-                act[z + j] = zj;
-                act[n + j] = nj;
-                ghn[s + j] = ghj;
-                h[ho + j] = (1f - zj) * nj + zj * h[hp + j];
+                float g = rh[q + 2 * hidden + j];
+                ghn[s + j] = g;
+                act[n + j] += act[r + j] * g;
+            }
+            tanh(act, n, n + hidden);
+            for (int j = 0; j < hidden; j++) {
+                float zj = act[z + j];
+                h[ho + j] = (1f - zj) * act[n + j] + zj * h[hp + j];
             }
         }
     }
@@ -121,20 +128,17 @@ final class ScalarKernels extends Kernels {
             int g = f + hidden;
             int o = g + hidden;
             int row = b * hidden;
+            sigmoid(act, i, g);
+            tanh(act, g, o);
+            sigmoid(act, o, o + hidden);
             for (int j = 0; j < hidden; j++) {
-                float ij = Activations.sigmoid(act[i + j]);
-                float fj = Activations.sigmoid(act[f + j]);
-                float gj = Activations.tanh(act[g + j]);
-                float oj = Activations.sigmoid(act[o + j]);
-                float cj = fj * c[prev + row + j] + ij * gj;
-                float tcj = Activations.tanh(cj);
-                act[i + j] = ij;
-                act[f + j] = fj;
-                act[g + j] = gj;
-                act[o + j] = oj;
+                float cj = act[f + j] * c[prev + row + j] + act[i + j] * act[g + j];
                 c[out + row + j] = cj;
-                tc[sOff + row + j] = tcj;
-                h[out + row + j] = oj * tcj;
+                tc[sOff + row + j] = cj;
+            }
+            tanh(tc, sOff + row, sOff + row + hidden);
+            for (int j = 0; j < hidden; j++) {
+                h[out + row + j] = act[o + j] * tc[sOff + row + j];
             }
         }
     }
@@ -178,8 +182,9 @@ final class ScalarKernels extends Kernels {
         // LANES float partial sums (element j into sum j mod LANES), each added into a double one every BLOCK
         // elements: the error stays near float32's own for any row width (one running float sum loses digits
         // over a 30,000-word vocabulary), and VectorKernels adds in exactly this order.
-        float[] part = new float[LANES];
-        double[] whole = new double[LANES];
+        Sums sums = SUMS.get().clear();
+        float[] part = sums.part;
+        double[] whole = sums.whole;
         for (int j = 0; j < n; j++) {
             float e = exp(x[off + j] - shift);
             if (out != null) {

@@ -178,9 +178,9 @@ class TrainCommandTest {
     }
 
     @Test
-    void theDefaultOuterUpdateIsBmufWithBlocksOfAbout32GlobalBatches() {
+    void theDefaultOuterUpdateIsBmufWithBlocksThatShrinkWithW() {
         Settings s = Settings.load((java.nio.file.Path) null, List.of());
-        assertEquals(List.of(0, 16, 8, 4, 1), List.of(TrainCommand.syncEvery(s, 1), TrainCommand.syncEvery(s, 2),
+        assertEquals(List.of(0, 50, 13, 4, 1), List.of(TrainCommand.syncEvery(s, 1), TrainCommand.syncEvery(s, 2),
                 TrainCommand.syncEvery(s, 4), TrainCommand.syncEvery(s, 8), TrainCommand.syncEvery(s, 64)));
         assertEquals("bmuf (block momentum 0.75, block lr 1)", TrainCommand.outerUpdate(s, 4).toString());
         assertEquals(0.0, TrainCommand.outerUpdate(s, 1).momentum(), "one worker: plain averaging");
