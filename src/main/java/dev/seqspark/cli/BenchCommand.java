@@ -11,11 +11,12 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code seqspark bench}: training-step throughput of one model on one thread; last line is JSON. */
+/** {@code seqspark bench}: training or scoring throughput of one model on one thread; last line is JSON. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Training-step throughput (forward + backward through time + clipping + SGD) of a",
-                "language model (one-hot or embedding input) on random token ids, on one thread. Progress goes",
-                "to stderr; the last line on stdout is one JSON object."})
+                "language model (one-hot or embedding input) on random token ids, on one thread; with --mode score",
+                "the Scorer's (forward and log-likelihoods, no Spark); with --task classify a classifier's on real",
+                "records; with --gemm the sgemm rate. Progress goes to stderr; the last line on stdout is one JSON object."})
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--cell", defaultValue = "gru", description = "rnn_tanh | rnn_relu | gru | lstm (default: ${DEFAULT-VALUE})")
     String cell;
@@ -35,6 +36,9 @@ public final class BenchCommand implements Callable<Integer> {
     double seconds;
     @Option(names = "--warmup", defaultValue = "3", description = "untimed seconds first, for the JIT (default: ${DEFAULT-VALUE})")
     double warmup;
+    @Option(names = "--record-tokens", defaultValue = "1025",
+            description = "lm --mode score: tokens per record, scored in 256-step chunks (default: ${DEFAULT-VALUE})")
+    int recordTokens;
     @Option(names = "--seed", defaultValue = "0", description = "weights and token seed (default: ${DEFAULT-VALUE})")
     long seed;
 
@@ -46,7 +50,8 @@ public final class BenchCommand implements Callable<Integer> {
     String blocks;
     @Option(names = "--pooling", defaultValue = "last", description = "classify: last | mean | max (default: ${DEFAULT-VALUE})")
     String pooling;
-    @Option(names = "--mode", defaultValue = "train", description = "classify: train or predict (default: ${DEFAULT-VALUE})")
+    @Option(names = "--mode", defaultValue = "train",
+            description = "lm: train or score (the Scorer alone); classify: train or predict (default: ${DEFAULT-VALUE})")
     String mode;
     @Option(names = "--optimizer", defaultValue = "adam", description = "classify: adam or sgd (default: ${DEFAULT-VALUE})")
     String optimizer;
@@ -77,15 +82,29 @@ public final class BenchCommand implements Callable<Integer> {
         System.err.printf("bench: %s, %d layer(s), hidden %d, %s, batch %d, steps %d, vocab %d; BLAS %s%n",
                 spec.cell().id, layers, hidden, embedding > 0 ? "embedding " + embedding : "one-hot", batch, steps, vocab,
                 Blas.describe());
-        TrainingBenchmark.Result r = TrainingBenchmark.run(spec, batch, steps, seconds, warmup, seed,
-                line -> System.err.println("bench: " + line));
+        if (!mode.equals("train") && !mode.equals("score")) {
+            throw new UserError("--mode must be train or score for --task lm, got '" + mode + "'");
+        }
+        if (recordTokens < 2) {
+            throw new UserError("--record-tokens must be at least 2");
+        }
+        TrainingBenchmark.Result r = mode.equals("score")
+                ? dev.seqspark.score.ScoringBenchmark.run(spec, batch, recordTokens, seconds, warmup, seed,
+                        line -> System.err.println("bench: " + line))
+                : TrainingBenchmark.run(spec, batch, steps, seconds, warmup, seed,
+                        line -> System.err.println("bench: " + line));
         ObjectNode json = new ObjectMapper().createObjectNode();
         json.put("impl", "seqspark");
+        json.put("mode", mode);
         json.put("cell", spec.cell().id);
         json.put("layers", layers);
         json.put("hidden", hidden);
         json.put("batch", batch);
-        json.put("steps", steps);
+        if (mode.equals("score")) {
+            json.put("record_tokens", recordTokens);
+        } else {
+            json.put("steps", steps);
+        }
         json.put("vocab", vocab);
         json.put("embedding", embedding);
         json.put("threads", 1);

@@ -102,16 +102,7 @@ final class ClassifyInput {
             }
             return d.withColumnRenamed(idCol, "id");
         }
-        StructType schema = d.schema().add("id", DataTypes.LongType, false);
-        JavaRDD<Row> rows = d.javaRDD().zipWithIndex().map(t -> {
-            Object[] v = new Object[t._1().size() + 1];
-            for (int i = 0; i < t._1().size(); i++) {
-                v[i] = t._1().get(i);
-            }
-            v[v.length - 1] = t._2();
-            return RowFactory.create(v);
-        });
-        return spark.createDataFrame(rows, schema);
+        return ScoreCommand.withPositionIds(spark, d);
     }
 
     private static Dataset<Row> table(SparkSession spark, String path, String f) {

@@ -155,6 +155,11 @@ public final class ScoreCommand implements Callable<Integer> {
             }
             return df;
         }
+        return withPositionIds(spark, df);
+    }
+
+    /** {@code df} with a last column {@code id}: each row's 0-based position in input order (zipWithIndex). */
+    static Dataset<Row> withPositionIds(SparkSession spark, Dataset<Row> df) {
         StructType schema = df.schema().add("id", DataTypes.LongType, false);
         JavaRDD<Row> rows = df.javaRDD().zipWithIndex().map(t -> {
             Object[] v = new Object[t._1().size() + 1];

@@ -28,6 +28,17 @@ public abstract class Optimizer {
         update(weights, grads);
     }
 
+    /**
+     * d2l's update of one minibatch: {@code clip_grad_norm_(grads, maxNorm)} when {@code maxNorm > 0}, then
+     * {@link #step}.
+     */
+    public final void clipAndStep(float[] weights, float[] grads, double maxNorm) {
+        if (maxNorm > 0) {
+            GradClip.clipByGlobalNorm(grads, maxNorm);
+        }
+        step(weights, grads);
+    }
+
     protected abstract void update(float[] weights, float[] grads);
 
     /** The live state array ({@code size × copies} floats). */

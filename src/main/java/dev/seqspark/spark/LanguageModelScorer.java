@@ -9,7 +9,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Set;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -94,9 +93,6 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class LanguageModelScorer extends org.apache.spark.ml.Model<LanguageModelScorer> implements MLWritable {
     private static final long serialVersionUID = 1L;
-    /** Records (or characters, whichever comes first) read into one block before scoring it. */
-    static final int BLOCK_RECORDS = 1024;
-    static final long BLOCK_CHARS = 4L << 20;
     /** Where {@link #save} puts the model directory, inside the stage's path. */
     static final String MODEL_SUBDIR = StagePersistence.MODEL_SUBDIR;
 
@@ -374,75 +370,49 @@ public final class LanguageModelScorer extends org.apache.spark.ml.Model<Languag
     }
 
     /** A partition's rows with their scores appended, a block of records at a time. */
-    private static final class Scored implements Iterator<Row> {
-        private final Iterator<Row> in;
+    private static final class Scored extends RowBlocks<Scorer.Score> {
         private final Scorer scorer;
-        private final int textIdx;
         private final JobProgress.Counters counters;
-        private final List<Row> block = new ArrayList<>();
-        private List<Scorer.Score> scores = List.of();
-        private int next;
 
         Scored(Iterator<Row> in, Scorer scorer, int textIdx, JobProgress.Counters counters) {
-            this.in = in;
+            super(in, textIdx);
             this.scorer = scorer;
-            this.textIdx = textIdx;
             this.counters = counters;
         }
 
         @Override
-        public boolean hasNext() {
-            if (next < block.size()) {
-                return true;
+        protected List<Scorer.Score> run(List<String> texts) {
+            List<int[]> ids = new ArrayList<>(texts.size());
+            for (String t : texts) {
+                ids.add(scorer.encode(t == null ? "" : t));   // a null text scores as an empty record
             }
-            block.clear();
-            next = 0;
-            List<int[]> ids = new ArrayList<>();
-            long chars = 0;
-            while (in.hasNext() && block.size() < BLOCK_RECORDS && chars < BLOCK_CHARS) {
-                Row r = in.next();
-                String text = r.isNullAt(textIdx) ? "" : r.getString(textIdx);
-                block.add(r);
-                ids.add(scorer.encode(text));
-                chars += text.length();
-            }
-            scores = block.isEmpty() ? List.of() : scorer.score(ids);
-            if (counters != null && !block.isEmpty()) {
+            List<Scorer.Score> scores = scorer.score(ids);
+            if (counters != null) {
                 long tokens = 0;
                 for (Scorer.Score s : scores) {
                     tokens += s.tokens();
                 }
-                counters.add(block.size(), tokens);
+                counters.add(texts.size(), tokens);
             }
-            return !block.isEmpty();
+            return scores;
         }
 
         @Override
-        public Row next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            Row r = block.get(next);
-            Scorer.Score s = scores.get(next);
-            next++;
-            int n = r.size();
+        protected Object[] appended(Scorer.Score s) {
             boolean top = scorer.topK() > 0;
-            Object[] v = new Object[n + (top ? 5 : 4)];
-            for (int i = 0; i < n; i++) {
-                v[i] = r.get(i);
-            }
-            v[n] = s.tokens();
-            v[n + 1] = s.logLikelihood();
-            v[n + 2] = s.tokens() == 0 ? null : s.perplexity();
-            v[n + 3] = s.tokens() == 0 ? null : s.bitsPerToken();
+            Object[] v = new Object[top ? 5 : 4];
+            v[0] = s.tokens();
+            v[1] = s.logLikelihood();
+            v[2] = s.tokens() == 0 ? null : s.perplexity();
+            v[3] = s.tokens() == 0 ? null : s.bitsPerToken();
             if (top) {
                 List<Row> preds = new ArrayList<>();
                 for (int i = 0; i < s.topIds().length; i++) {
                     preds.add(RowFactory.create(scorer.vocab().token(s.topIds()[i]), (double) s.topProbs()[i]));
                 }
-                v[n + 4] = s.topIds().length == 0 ? null : scala.jdk.javaapi.CollectionConverters.asScala(preds);
+                v[4] = s.topIds().length == 0 ? null : scala.jdk.javaapi.CollectionConverters.asScala(preds);
             }
-            return RowFactory.create(v);
+            return v;
         }
     }
 }

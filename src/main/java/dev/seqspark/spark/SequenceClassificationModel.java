@@ -10,7 +10,6 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.Set;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
@@ -68,9 +67,6 @@ import org.apache.spark.sql.types.StructType;
 public final class SequenceClassificationModel extends org.apache.spark.ml.Model<SequenceClassificationModel>
         implements MLWritable {
     private static final long serialVersionUID = 1L;
-    /** Records (or characters, whichever comes first) read into one block before predicting it. */
-    static final int BLOCK_RECORDS = 1024;
-    static final long BLOCK_CHARS = 4L << 20;
 
     private final String uid;
     private final ClassifierModel model;
@@ -301,63 +297,37 @@ public final class SequenceClassificationModel extends org.apache.spark.ml.Model
     }
 
     /** A partition's rows with their predictions appended, a block of records at a time. */
-    private static final class Predicted implements Iterator<Row> {
-        private final Iterator<Row> in;
+    private static final class Predicted extends RowBlocks<float[]> {
         private final ClassifierPredictor predictor;
-        private final int textIdx;
         private final boolean raw;
         private final boolean prob;
         private final boolean pred;
-        private final List<Row> block = new ArrayList<>();
-        private float[][] logits = new float[0][];
-        private int next;
 
         Predicted(Iterator<Row> in, ClassifierPredictor predictor, int textIdx, boolean raw, boolean prob, boolean pred) {
-            this.in = in;
+            super(in, textIdx);
             this.predictor = predictor;
-            this.textIdx = textIdx;
             this.raw = raw;
             this.prob = prob;
             this.pred = pred;
         }
 
         @Override
-        public boolean hasNext() {
-            if (next < block.size()) {
-                return true;
+        protected List<float[]> run(List<String> texts) {
+            List<int[]> ids = new ArrayList<>(texts.size());
+            for (String t : texts) {
+                ids.add(predictor.encode(t));
             }
-            block.clear();
-            next = 0;
-            List<int[]> ids = new ArrayList<>();
-            long chars = 0;
-            while (in.hasNext() && block.size() < BLOCK_RECORDS && chars < BLOCK_CHARS) {
-                Row r = in.next();
-                String text = r.isNullAt(textIdx) ? null : r.getString(textIdx);
-                block.add(r);
-                ids.add(predictor.encode(text));
-                chars += text == null ? 0 : text.length();
-            }
-            logits = block.isEmpty() ? new float[0][] : predictor.predict(ids);
-            return !block.isEmpty();
+            return Arrays.asList(predictor.predict(ids));
         }
 
+        /** Null in every output column for a record without a token ({@code z} null). */
         @Override
-        public Row next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            Row r = block.get(next);
-            float[] z = logits[next];
-            next++;
-            int n = r.size();
-            Object[] v = new Object[n + (raw ? 1 : 0) + (prob ? 1 : 0) + (pred ? 1 : 0)];
-            for (int i = 0; i < n; i++) {
-                v[i] = r.get(i);
-            }
-            int k = n;
+        protected Object[] appended(float[] z) {
+            Object[] v = new Object[(raw ? 1 : 0) + (prob ? 1 : 0) + (pred ? 1 : 0)];
             if (z == null) {
-                return RowFactory.create(v);   // no token: null in every output column
+                return v;
             }
+            int k = 0;
             if (raw) {
                 double[] d = new double[z.length];
                 for (int j = 0; j < z.length; j++) {
@@ -384,7 +354,7 @@ public final class SequenceClassificationModel extends org.apache.spark.ml.Model
             if (pred) {
                 v[k] = (double) Classifier.argmax(z, 0, z.length);
             }
-            return RowFactory.create(v);
+            return v;
         }
     }
 }

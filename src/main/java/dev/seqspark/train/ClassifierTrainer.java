@@ -2,7 +2,6 @@ package dev.seqspark.train;
 
 import dev.seqspark.nn.ClassifierSpec;
 import dev.seqspark.nn.Params;
-import dev.seqspark.optim.GradClip;
 import dev.seqspark.optim.Optimizer;
 import dev.seqspark.optim.Optimizers;
 import java.util.Arrays;
@@ -118,10 +117,7 @@ public final class ClassifierTrainer {
                 finite = false;
                 break;
             }
-            if (cfg.clip() > 0) {
-                GradClip.clipByGlobalNorm(params.grads, cfg.clip());
-            }
-            optimizer.step(params.values, params.grads);
+            optimizer.clipAndStep(params.values, params.grads, cfg.clip());
             lossSum += loss * batch.length;
             records += batch.length;
             done++;

@@ -2,7 +2,6 @@ package dev.seqspark.train;
 
 import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.Params;
-import dev.seqspark.optim.GradClip;
 import dev.seqspark.optim.Optimizer;
 import dev.seqspark.optim.Optimizers;
 import dev.seqspark.text.BatchLayout;
@@ -101,10 +100,7 @@ public final class ShardTrainer {
                 finite = false;
                 break;
             }
-            if (cfg.clip() > 0) {
-                GradClip.clipByGlobalNorm(params.grads, cfg.clip());
-            }
-            optimizer.step(params.values, params.grads);
+            optimizer.clipAndStep(params.values, params.grads, cfg.clip());
             lossSum += loss * x.length;
             tokens += x.length;
             done++;

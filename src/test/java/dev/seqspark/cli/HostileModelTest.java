@@ -8,9 +8,7 @@ import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.testutil.Golden;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -41,19 +39,7 @@ class HostileModelTest {
 
     /** {exit code, stdout, stderr}. */
     static Object[] run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Object[] {code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+        return ScoreCommandTest.run(args);
     }
 
     private static Path modelDir(String name) throws IOException {

@@ -141,24 +141,7 @@ class ClassifierDirFuzzTest {
 
     /** checkpoint.json of the classifier: Adam's state is 2 × the parameters its config.json implies. */
     static boolean validCheckpoint(JsonNode o) {
-        JsonNode s = o.get("settings");
-        if (s == null || !s.isObject()) {
-            return false;
-        }
-        for (JsonNode v : s) {
-            if (!v.isTextual()) {
-                return false;
-            }
-        }
-        String optimizer = s.has("train.optimizer") ? name(s.get("train.optimizer")) : "sgd";
-        if (!List.of("sgd", "adam").contains(optimizer)) {
-            return false;
-        }
-        long stateSize = optimizer.equals("adam") ? 2L * SPEC.layout().size() : 0;
-        return isText(o.get("format"), "seqspark-checkpoint") && isInt(o.get("version"), 1)
-                && isInt(o.get("epochs_done"), 0, Integer.MAX_VALUE) && isInt(o.get("optimizer_steps"), 0, 1L << 53)
-                && isInt(o.get("optimizer_state_size"), stateSize)
-                && (!o.has("block_momentum_size") || isInt(o.get("block_momentum_size"), 0));
+        return ModelDirFuzzTest.validCheckpoint(o, SPEC.layout().size());
     }
 
     // ------------------------------------------------------------------------------- named hostile cases

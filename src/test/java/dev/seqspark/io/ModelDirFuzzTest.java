@@ -530,6 +530,11 @@ class ModelDirFuzzTest {
 
     /** checkpoint.json: Checkpoint.write's keys in range, the state size Adam needs for this model, no block momentum. */
     static boolean validCheckpoint(JsonNode o) {
+        return validCheckpoint(o, SPEC.layout().size());
+    }
+
+    /** checkpoint.json of a model of {@code parameters} parameters (Adam's state is twice that). */
+    static boolean validCheckpoint(JsonNode o, long parameters) {
         JsonNode s = o.get("settings");
         if (s == null || !s.isObject()) {
             return false;
@@ -543,7 +548,7 @@ class ModelDirFuzzTest {
         if (!List.of("sgd", "adam").contains(optimizer)) {
             return false;
         }
-        long stateSize = optimizer.equals("adam") ? 2L * SPEC.layout().size() : 0;
+        long stateSize = optimizer.equals("adam") ? 2L * parameters : 0;
         return isText(o.get("format"), "seqspark-checkpoint") && isInt(o.get("version"), 1)
                 && isInt(o.get("epochs_done"), 0, Integer.MAX_VALUE) && isInt(o.get("optimizer_steps"), 0, 1L << 53)
                 && isInt(o.get("optimizer_state_size"), stateSize)
