@@ -75,6 +75,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (batch <= 0 || steps <= 0) {
             throw new UserError("--batch and --steps must be positive");
         }
+        if (!mode.equals("train") && !mode.equals("score")) {
+            throw new UserError("--mode must be train or score for --task lm, got '" + mode + "'");
+        }
+        if (recordTokens < 2) {
+            throw new UserError("--record-tokens must be at least 2");
+        }
         if (!(seconds > 0) || !(warmup >= 0)) {
             throw new UserError("--seconds must be positive and --warmup non-negative");
         }
@@ -82,12 +88,6 @@ public final class BenchCommand implements Callable<Integer> {
         System.err.printf("bench: %s, %d layer(s), hidden %d, %s, batch %d, steps %d, vocab %d; BLAS %s%n",
                 spec.cell().id, layers, hidden, embedding > 0 ? "embedding " + embedding : "one-hot", batch, steps, vocab,
                 Blas.describe());
-        if (!mode.equals("train") && !mode.equals("score")) {
-            throw new UserError("--mode must be train or score for --task lm, got '" + mode + "'");
-        }
-        if (recordTokens < 2) {
-            throw new UserError("--record-tokens must be at least 2");
-        }
         TrainingBenchmark.Result r = mode.equals("score")
                 ? dev.seqspark.score.ScoringBenchmark.run(spec, batch, recordTokens, seconds, warmup, seed,
                         line -> System.err.println("bench: " + line))

@@ -1,6 +1,5 @@
 package dev.seqspark.spark;
 
-import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.score.Scorer;
