@@ -28,6 +28,7 @@ import static dev.seqspark.nn.Activations.Q4;
 import static dev.seqspark.nn.Activations.ROUND;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -41,6 +42,39 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels extends Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    // The constants as vectors, made once: a scalar operand (x.mul(0.5f)) goes through broadcast on every call,
+    // and in the large fused kernels C2 runs out of inlining budget before it reaches all of them — each such
+    // broadcast then allocates (seen as float[] from FloatSpecies.broadcastBits in a profile).
+    private static final FloatVector V_ONE = FloatVector.broadcast(S, 1f);
+    private static final FloatVector V_HALF = FloatVector.broadcast(S, 0.5f);
+    private static final FloatVector V_NEG_CLAMP = FloatVector.broadcast(S, -CLAMP);
+    private static final IntVector V_EXP_BIAS = IntVector.broadcast(IntVector.SPECIES_PREFERRED, 0x4B400000 - 127);
+    private static final FloatVector V_CLAMP = FloatVector.broadcast(S, CLAMP);
+    private static final FloatVector V_INV_CLAMP = FloatVector.broadcast(S, INV_CLAMP);
+    private static final FloatVector V_P0 = FloatVector.broadcast(S, P0);
+    private static final FloatVector V_P1 = FloatVector.broadcast(S, P1);
+    private static final FloatVector V_P2 = FloatVector.broadcast(S, P2);
+    private static final FloatVector V_P3 = FloatVector.broadcast(S, P3);
+    private static final FloatVector V_P4 = FloatVector.broadcast(S, P4);
+    private static final FloatVector V_P5 = FloatVector.broadcast(S, P5);
+    private static final FloatVector V_P6 = FloatVector.broadcast(S, P6);
+    private static final FloatVector V_Q0 = FloatVector.broadcast(S, Q0);
+    private static final FloatVector V_Q1 = FloatVector.broadcast(S, Q1);
+    private static final FloatVector V_Q2 = FloatVector.broadcast(S, Q2);
+    private static final FloatVector V_Q3 = FloatVector.broadcast(S, Q3);
+    private static final FloatVector V_Q4 = FloatVector.broadcast(S, Q4);
+    private static final FloatVector V_LOG2E = FloatVector.broadcast(S, LOG2E);
+    private static final FloatVector V_ROUND = FloatVector.broadcast(S, ROUND);
+    private static final FloatVector V_LN2_HI = FloatVector.broadcast(S, LN2_HI);
+    private static final FloatVector V_LN2_LO = FloatVector.broadcast(S, LN2_LO);
+    private static final FloatVector V_EXP_MIN = FloatVector.broadcast(S, EXP_MIN);
+    private static final FloatVector V_EXP_MAX = FloatVector.broadcast(S, EXP_MAX);
+    private static final FloatVector V_E0 = FloatVector.broadcast(S, E0);
+    private static final FloatVector V_E1 = FloatVector.broadcast(S, E1);
+    private static final FloatVector V_E2 = FloatVector.broadcast(S, E2);
+    private static final FloatVector V_E3 = FloatVector.broadcast(S, E3);
+    private static final FloatVector V_E4 = FloatVector.broadcast(S, E4);
+    private static final FloatVector V_E5 = FloatVector.broadcast(S, E5);
     private final ScalarKernels tail = new ScalarKernels(null);
 
     VectorKernels() {
@@ -61,32 +95,28 @@ final class VectorKernels extends Kernels {
     // ---- the activations, as Activations.tanh / sigmoid / exp
 
     private static FloatVector tanh(FloatVector x) {
-        FloatVector c = x.min(CLAMP).max(-CLAMP);
-        FloatVector t = c.mul(INV_CLAMP);
+        FloatVector c = x.min(V_CLAMP).max(V_NEG_CLAMP);
+        FloatVector t = c.mul(V_INV_CLAMP);
         FloatVector s = t.mul(t);
-        FloatVector p = s.mul(P6).add(P5).mul(s).add(P4).mul(s).add(P3).mul(s).add(P2).mul(s).add(P1).mul(s).add(P0);
-        FloatVector q = s.mul(Q4).add(Q3).mul(s).add(Q2).mul(s).add(Q1).mul(s).add(Q0);
+        FloatVector p = s.mul(V_P6).add(V_P5).mul(s).add(V_P4).mul(s).add(V_P3).mul(s).add(V_P2).mul(s).add(V_P1).mul(s).add(V_P0);
+        FloatVector q = s.mul(V_Q4).add(V_Q3).mul(s).add(V_Q2).mul(s).add(V_Q1).mul(s).add(V_Q0);
         return c.mul(p).div(q);
     }
 
     private static FloatVector sigmoid(FloatVector x) {
-        return tanh(x.mul(0.5f)).mul(0.5f).add(0.5f);
+        return tanh(x.mul(V_HALF)).mul(V_HALF).add(V_HALF);
     }
 
     private static FloatVector exp(FloatVector x) {
-        FloatVector c = x.min(EXP_MAX).max(EXP_MIN);
-        FloatVector t = c.mul(LOG2E).add(ROUND);
-        FloatVector fn = t.sub(ROUND);
-        FloatVector r = c.sub(fn.mul(LN2_HI)).sub(fn.mul(LN2_LO));
-        FloatVector p = r.mul(E5).add(E4).mul(r).add(E3).mul(r).add(E2).mul(r).add(E1).mul(r).add(E0)
-                .mul(r.mul(r)).add(r).add(1f);
-        FloatVector scale = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23)
+        FloatVector c = x.min(V_EXP_MAX).max(V_EXP_MIN);
+        FloatVector t = c.mul(V_LOG2E).add(V_ROUND);
+        FloatVector fn = t.sub(V_ROUND);
+        FloatVector r = c.sub(fn.mul(V_LN2_HI)).sub(fn.mul(V_LN2_LO));
+        FloatVector p = r.mul(V_E5).add(V_E4).mul(r).add(V_E3).mul(r).add(V_E2).mul(r).add(V_E1).mul(r).add(V_E0)
+                .mul(r.mul(r)).add(r).add(V_ONE);
+        FloatVector scale = t.reinterpretAsInts().sub(V_EXP_BIAS).lanewise(VectorOperators.LSHL, 23)
                 .reinterpretAsFloats();
         return p.mul(scale);
-    }
-
-    private static FloatVector one() {
-        return FloatVector.broadcast(S, 1f);
     }
 
     @Override
@@ -121,7 +151,7 @@ final class VectorKernels extends Kernels {
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector h = FloatVector.fromArray(S, a, aOff + i);
-            FloatVector.fromArray(S, dh, dhOff + i).mul(one().sub(h.mul(h))).intoArray(dgi, dgOff + i);
+            FloatVector.fromArray(S, dh, dhOff + i).mul(V_ONE.sub(h.mul(h))).intoArray(dgi, dgOff + i);
         }
         tail.tanhBackward(a, aOff + i, dh, dhOff + i, dgi, dgOff + i, n - i);
     }
@@ -170,7 +200,7 @@ final class VectorKernels extends Kernels {
             tanh(act, n, n + hidden);
             for (int j = 0; j < hidden; j += L) {
                 FloatVector zj = FloatVector.fromArray(S, act, z + j);
-                one().sub(zj).mul(FloatVector.fromArray(S, act, n + j)).add(zj.mul(FloatVector.fromArray(S, h, hp + j)))
+                V_ONE.sub(zj).mul(FloatVector.fromArray(S, act, n + j)).add(zj.mul(FloatVector.fromArray(S, h, hp + j)))
                         .intoArray(h, ho + j);
             }
         }
@@ -195,9 +225,9 @@ final class VectorKernels extends Kernels {
                 FloatVector r = FloatVector.fromArray(S, act, ar + j);
                 FloatVector z = FloatVector.fromArray(S, act, ar + hidden + j);
                 FloatVector n = FloatVector.fromArray(S, act, ar + 2 * hidden + j);
-                FloatVector dn = g.mul(one().sub(z)).mul(one().sub(n.mul(n)));
-                FloatVector drj = dn.mul(FloatVector.fromArray(S, ghn, s + j)).mul(r).mul(one().sub(r));
-                FloatVector dzj = g.mul(FloatVector.fromArray(S, h, hp + j).sub(n)).mul(z).mul(one().sub(z));
+                FloatVector dn = g.mul(V_ONE.sub(z)).mul(V_ONE.sub(n.mul(n)));
+                FloatVector drj = dn.mul(FloatVector.fromArray(S, ghn, s + j)).mul(r).mul(V_ONE.sub(r));
+                FloatVector dzj = g.mul(FloatVector.fromArray(S, h, hp + j).sub(n)).mul(z).mul(V_ONE.sub(z));
                 drj.intoArray(dgi, dr + j);
                 dzj.intoArray(dgi, dr + hidden + j);
                 dn.intoArray(dgi, dr + 2 * hidden + j);
@@ -261,11 +291,11 @@ final class VectorKernels extends Kernels {
                 FloatVector o = FloatVector.fromArray(S, act, a + 3 * hidden + j);
                 FloatVector t = FloatVector.fromArray(S, tc, sOff + row + j);
                 FloatVector gh = FloatVector.fromArray(S, dh, row + j);
-                FloatVector dct = FloatVector.fromArray(S, dc, row + j).add(gh.mul(o).mul(one().sub(t.mul(t))));
-                dct.mul(g).mul(i).mul(one().sub(i)).intoArray(dgi, d + j);
-                dct.mul(FloatVector.fromArray(S, c, prev + row + j)).mul(f).mul(one().sub(f)).intoArray(dgi, d + hidden + j);
-                dct.mul(i).mul(one().sub(g.mul(g))).intoArray(dgi, d + 2 * hidden + j);
-                gh.mul(t).mul(o).mul(one().sub(o)).intoArray(dgi, d + 3 * hidden + j);
+                FloatVector dct = FloatVector.fromArray(S, dc, row + j).add(gh.mul(o).mul(V_ONE.sub(t.mul(t))));
+                dct.mul(g).mul(i).mul(V_ONE.sub(i)).intoArray(dgi, d + j);
+                dct.mul(FloatVector.fromArray(S, c, prev + row + j)).mul(f).mul(V_ONE.sub(f)).intoArray(dgi, d + hidden + j);
+                dct.mul(i).mul(V_ONE.sub(g.mul(g))).intoArray(dgi, d + 2 * hidden + j);
+                gh.mul(t).mul(o).mul(V_ONE.sub(o)).intoArray(dgi, d + 3 * hidden + j);
                 dct.mul(f).intoArray(dc, row + j);
             }
         }
