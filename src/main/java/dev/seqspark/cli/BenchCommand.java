@@ -37,7 +37,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "3", description = "untimed seconds first, for the JIT (default: ${DEFAULT-VALUE})")
     double warmup;
     @Option(names = "--record-tokens", defaultValue = "1025",
-            description = "lm --mode score: tokens per record, scored in 256-step chunks (default: ${DEFAULT-VALUE})")
+            description = "lm --mode score: tokens per record, scored in chunks as a score job does (default: ${DEFAULT-VALUE})")
     int recordTokens;
     @Option(names = "--seed", defaultValue = "0", description = "weights and token seed (default: ${DEFAULT-VALUE})")
     long seed;

@@ -16,7 +16,7 @@ import java.util.function.Consumer;
 /**
  * Single-thread throughput of the {@link Scorer} alone — what a {@code score} task computes, without Spark's
  * reading and writing: {@code batch} records of {@code recordTokens} random token ids scored together, in
- * 256-step chunks with the state carried, log-likelihoods only. Comparing it with the {@code score} job's
+ * chunks of {@link Scorer#CHUNK_STEPS} steps with the state carried, log-likelihoods only. Comparing it with the {@code score} job's
  * figure shows what the job's I/O costs.
  */
 public final class ScoringBenchmark {
@@ -31,7 +31,7 @@ public final class ScoringBenchmark {
         }
         Model model = new Model(new ModelConfig(spec, new TokenizerConfig(TokenizerConfig.Level.WORD, false, false)),
                 new Vocab(tokens), spec.initParams(seed).values);
-        Scorer scorer = new Scorer(model, batch, 256, 0);
+        Scorer scorer = new Scorer(model, batch, Scorer.CHUNK_STEPS, 0);
         SplittableRandom rng = new SplittableRandom(seed);
         List<int[]> records = new ArrayList<>(batch);
         for (int b = 0; b < batch; b++) {

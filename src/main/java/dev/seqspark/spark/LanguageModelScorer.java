@@ -335,7 +335,7 @@ public final class LanguageModelScorer extends org.apache.spark.ml.Model<Languag
         int k = getTopK();
         int rows = getBatchSize();
         Broadcast<Model> b = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(model);
-        MapPartitionsFunction<Row, Row> f = it -> new Scored(it, new Scorer(b.value(), rows, 256, k), textIdx, counters);
+        MapPartitionsFunction<Row, Row> f = it -> new Scored(it, new Scorer(b.value(), rows, Scorer.CHUNK_STEPS, k), textIdx, counters);
         return dataset.toDF().mapPartitions(f, Encoders.row(out));
     }
 

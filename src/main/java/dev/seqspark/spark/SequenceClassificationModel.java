@@ -4,6 +4,7 @@ import dev.seqspark.io.ClassifierDir;
 
 import dev.seqspark.io.ClassifierModel;
 import dev.seqspark.score.ClassifierPredictor;
+import dev.seqspark.score.Scorer;
 import dev.seqspark.train.Classifier;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -252,7 +253,7 @@ public final class SequenceClassificationModel extends org.apache.spark.ml.Model
         boolean prob = !getProbabilityCol().isEmpty();
         boolean pred = !getPredictionCol().isEmpty();
         Broadcast<ClassifierModel> b = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(model);
-        MapPartitionsFunction<Row, Row> f = it -> new Predicted(it, new ClassifierPredictor(b.value(), rows, 256), textIdx,
+        MapPartitionsFunction<Row, Row> f = it -> new Predicted(it, new ClassifierPredictor(b.value(), rows, Scorer.CHUNK_STEPS), textIdx,
                 raw, prob, pred);
         Dataset<Row> result = dataset.toDF().mapPartitions(f, Encoders.row(out));
         if (pred) {   // mapPartitions keeps the types, not the metadata: the labels go on again

@@ -134,7 +134,7 @@ public final class ClassifierBenchmark {
                                  Tokenizer tokenizer, int batch, double seconds, double warmup) {
         ClassifierModel m = new ClassifierModel(new ClassifierConfig(spec, tokenizer.config(), 0), vocab, labels,
                 spec.initParams(1).values);
-        ClassifierPredictor p = new ClassifierPredictor(m, batch, 256);
+        ClassifierPredictor p = new ClassifierPredictor(m, batch, dev.seqspark.score.Scorer.CHUNK_STEPS);
         List<int[]> recs = List.of(data.tokens());
         long tokensPerPass = data.tokenCount();
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
