@@ -5,9 +5,8 @@ import dev.seqspark.io.ModelConfig;
 import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
+import dev.seqspark.train.TimedLoop;
 import dev.seqspark.train.TrainingBenchmark;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -41,35 +40,19 @@ public final class ScoringBenchmark {
             }
             records.add(r);
         }
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        double sink = 0;
-        while (System.nanoTime() < warmEnd) {
-            sink += scorer.score(records).get(0).logLikelihood();
-        }
-        long t0 = System.nanoTime();
-        long c0 = mx.getCurrentThreadCpuTime();
-        long end = t0 + (long) (seconds * 1e9);
-        long nextReport = t0 + 2_000_000_000L;
-        long done = 0;
-        long now;
-        do {
-            sink = 0;
+        double[] logLikelihood = {0};   // of the last pass, used so the work cannot be dropped
+        TimedLoop.Timing t = TimedLoop.run(seconds, warmupSeconds, () -> {
+            long predicted = 0;
+            double sum = 0;
             for (Scorer.Score s : scorer.score(records)) {
-                done += s.tokens();
-                sink += s.logLikelihood();
+                predicted += s.tokens();
+                sum += s.logLikelihood();
             }
-            now = System.nanoTime();
-            if (now >= nextReport && progress != null) {
-                double s = (now - t0) / 1e9;
-                progress.accept(String.format("%6.1f s  %,10.0f tokens/s", s, done / s));
-                nextReport += 2_000_000_000L;
-            }
-        } while (now < end);
-        double wall = (now - t0) / 1e9;
-        double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9;
+            logLikelihood[0] = sum;
+            return predicted;
+        }, progress == null ? null : (sec, done) -> progress.accept(
+                String.format("%6.1f s  %,10.0f tokens/s", sec, done / sec)));
         // the last pass's mean negative log-likelihood per token (about ln V for random weights and tokens)
-        return new TrainingBenchmark.Result(done, wall, cpu, done / wall, done / cpu,
-                -sink / ((long) batch * (recordTokens - 1)));
+        return TrainingBenchmark.Result.of(t, -logLikelihood[0] / ((long) batch * (recordTokens - 1)));
     }
 }

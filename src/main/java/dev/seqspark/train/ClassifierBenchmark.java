@@ -6,8 +6,6 @@ import dev.seqspark.nn.ClassifierSpec;
 import dev.seqspark.score.ClassifierPredictor;
 import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.Vocab;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,55 +76,42 @@ public final class ClassifierBenchmark {
     public static Result train(ClassifierSpec spec, ClassifierTrainConfig cfg, LabeledRecords data, double seconds,
                                double warmup, Consumer<String> progress) {
         ClassifierTrainer trainer = new ClassifierTrainer(spec, cfg);
-        ModelState state = ClassifierTrainer.initialState(spec, cfg, cfg.seed());
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long warmEnd = System.nanoTime() + (long) (warmup * 1e9);
-        int epoch = 0;
-        int[][] plan = ClassifierTrainer.plan(cfg, data, epoch, 0);
-        int b = 0;
-        double loss = 0;
-        while (System.nanoTime() < warmEnd) {
-            ShardTrainer.Result r = trainer.train(state, data, plan, b, 1, epoch, 0, null);
-            state = r.state();
-            if (++b == plan.length) {
-                plan = ClassifierTrainer.plan(cfg, data, ++epoch, 0);
-                b = 0;
-            }
-        }
-        long t0 = System.nanoTime();
-        long c0 = mx.getCurrentThreadCpuTime();
-        long end = t0 + (long) (seconds * 1e9);
-        long next = t0 + 2_000_000_000L;
-        long records = 0;
-        long tokens = 0;
-        long now;
         // K batches per call, as a round of sync_every = K runs them (the state copies once per call).
         int k = 16;
-        do {
-            int n = Math.min(k, plan.length - b);
-            ShardTrainer.Result r = trainer.train(state, data, plan, b, n, epoch, 0, null);
-            state = r.state();
-            loss = r.lossSum() / Math.max(1, r.tokens());
-            for (int i = b; i < b + n; i++) {
-                records += plan[i].length;
-                for (int j : plan[i]) {
-                    tokens += data.tokens()[j].length;
+        var run = new Object() {
+            ModelState state = ClassifierTrainer.initialState(spec, cfg, cfg.seed());
+            int epoch;
+            int[][] plan = ClassifierTrainer.plan(cfg, data, 0, 0);
+            int b;
+            long records;
+            double loss;
+
+            long batches() {
+                int n = Math.min(k, plan.length - b);
+                ShardTrainer.Result r = trainer.train(state, data, plan, b, n, epoch, 0, null);
+                state = r.state();
+                loss = r.lossSum() / Math.max(1, r.tokens());
+                long tokens = 0;
+                for (int i = b; i < b + n; i++) {
+                    records += plan[i].length;
+                    for (int j : plan[i]) {
+                        tokens += data.tokens()[j].length;
+                    }
                 }
+                b += n;
+                if (b == plan.length) {
+                    plan = ClassifierTrainer.plan(cfg, data, ++epoch, 0);
+                    b = 0;
+                }
+                return tokens;
             }
-            b += n;
-            if (b == plan.length) {
-                plan = ClassifierTrainer.plan(cfg, data, ++epoch, 0);
-                b = 0;
-            }
-            now = System.nanoTime();
-            if (now >= next && progress != null) {
-                double s = (now - t0) / 1e9;
-                progress.accept(String.format("%6.1f s  %,10.0f tokens/s  %,8.0f records/s  loss %.4f", s, tokens / s,
-                        records / s, loss));
-                next += 2_000_000_000L;
-            }
-        } while (now < end);
-        return new Result(records, tokens, (now - t0) / 1e9, (mx.getCurrentThreadCpuTime() - c0) / 1e9, loss);
+        };
+        TimedLoop.run(0, warmup, run::batches, null);   // the warm-up, and one batch call more: not counted below
+        long warmRecords = run.records;
+        TimedLoop.Timing t = TimedLoop.run(seconds, 0, run::batches, progress == null ? null : (sec, tokens) ->
+                progress.accept(String.format("%6.1f s  %,10.0f tokens/s  %,8.0f records/s  loss %.4f", sec,
+                        tokens / sec, (run.records - warmRecords) / sec, run.loss)));
+        return new Result(run.records - warmRecords, t.units(), t.seconds(), t.cpuSeconds(), run.loss);
     }
 
     /** Predicts all of {@code data} again and again for {@code seconds} after {@code warmup}, {@code batch} records at a time. */
@@ -137,22 +122,11 @@ public final class ClassifierBenchmark {
         ClassifierPredictor p = new ClassifierPredictor(m, batch, dev.seqspark.score.Scorer.CHUNK_STEPS);
         List<int[]> recs = List.of(data.tokens());
         long tokensPerPass = data.tokenCount();
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long warmEnd = System.nanoTime() + (long) (warmup * 1e9);
-        while (System.nanoTime() < warmEnd) {
+        TimedLoop.Timing t = TimedLoop.run(seconds, warmup, () -> {
             p.predict(recs);
-        }
-        long t0 = System.nanoTime();
-        long c0 = mx.getCurrentThreadCpuTime();
-        long records = 0;
-        long tokens = 0;
-        long now;
-        do {
-            p.predict(recs);
-            records += recs.size();
-            tokens += tokensPerPass;
-            now = System.nanoTime();
-        } while (now < t0 + (long) (seconds * 1e9));
-        return new Result(records, tokens, (now - t0) / 1e9, (mx.getCurrentThreadCpuTime() - c0) / 1e9, 0);
+            return tokensPerPass;
+        }, null);
+        long passes = t.units() / Math.max(1, tokensPerPass);
+        return new Result(passes * recs.size(), t.units(), t.seconds(), t.cpuSeconds(), 0);
     }
 }

@@ -2,10 +2,7 @@ package dev.seqspark.train;
 
 import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.Params;
-import dev.seqspark.optim.GradClip;
 import dev.seqspark.optim.Sgd;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
@@ -18,7 +15,12 @@ public final class TrainingBenchmark {
 
     /** Tokens per wall second and per CPU second of this thread (with one BLAS thread they are the same work). */
     public record Result(long tokens, double seconds, double cpuSeconds, double tokensPerSecond,
-                         double tokensPerCpuSecond, double lastLoss) {}
+                         double tokensPerCpuSecond, double lastLoss) {
+        public static Result of(TimedLoop.Timing t, double lastLoss) {
+            return new Result(t.units(), t.seconds(), t.cpuSeconds(), t.units() / t.seconds(), t.units() / t.cpuSeconds(),
+                    lastLoss);
+        }
+    }
 
     private TrainingBenchmark() {}
 
@@ -42,34 +44,15 @@ public final class TrainingBenchmark {
                 ys[i][r] = rng.nextInt(spec.vocabSize());
             }
         }
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        int i = 0;
-        double loss = 0;
-        while (System.nanoTime() < warmEnd) {
-            loss = step(lm, sgd, xs[i % xs.length], ys[i % xs.length], steps, batch, state);
-            i++;
-        }
-        long t0 = System.nanoTime();
-        long c0 = mx.getCurrentThreadCpuTime();
-        long end = t0 + (long) (seconds * 1e9);
-        long nextReport = t0 + 2_000_000_000L;
-        long tokens = 0;
-        long now;
-        do {
-            loss = step(lm, sgd, xs[i % xs.length], ys[i % xs.length], steps, batch, state);
-            i++;
-            tokens += rows;
-            now = System.nanoTime();
-            if (now >= nextReport && progress != null) {
-                double s = (now - t0) / 1e9;
-                progress.accept(String.format("%6.1f s  %,10.0f tokens/s  loss %.3f", s, tokens / s, loss));
-                nextReport += 2_000_000_000L;
-            }
-        } while (now < end);
-        double wall = (now - t0) / 1e9;
-        double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9;
-        return new Result(tokens, wall, cpu, tokens / wall, tokens / cpu, loss);
+        int[] i = {0};
+        double[] loss = {0};
+        TimedLoop.Timing t = TimedLoop.run(seconds, warmupSeconds, () -> {
+            int k = i[0]++ % xs.length;
+            loss[0] = step(lm, sgd, xs[k], ys[k], steps, batch, state);
+            return rows;
+        }, progress == null ? null : (sec, tokens) -> progress.accept(
+                String.format("%6.1f s  %,10.0f tokens/s  loss %.3f", sec, tokens / sec, loss[0])));
+        return Result.of(t, loss[0]);
     }
 
     /** GFLOP/s of C (m×n) = A (m×k) · Bᵀ (B is n×k), as the head's forward multiplies, on this thread. */
@@ -84,27 +67,17 @@ public final class TrainingBenchmark {
         for (int i = 0; i < b.length; i++) {
             b[i] = (float) rng.nextDouble();
         }
-        long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        do {
+        TimedLoop.Timing t = TimedLoop.run(seconds, warmupSeconds, () -> {
             dev.seqspark.nn.Blas.gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
-        } while (System.nanoTime() < warmEnd);
-        long t0 = System.nanoTime();
-        long end = t0 + (long) (seconds * 1e9);
-        long calls = 0;
-        long now;
-        do {
-            dev.seqspark.nn.Blas.gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
-            calls++;
-            now = System.nanoTime();
-        } while (now < end);
-        return 2.0 * m * n * k * calls / ((now - t0) / 1e9) / 1e9;
+            return 1;
+        }, null);
+        return 2.0 * m * n * k * t.units() / t.seconds() / 1e9;
     }
 
     private static double step(LanguageModel lm, Sgd sgd, int[] x, int[] y, int steps, int batch,
                                LanguageModel.State state) {
         double loss = lm.forwardBackward(x, y, steps, batch, null, state, null);
-        GradClip.clipByGlobalNorm(lm.params().grads, 1.0);
-        sgd.step(lm.params().values, lm.params().grads);
+        sgd.clipAndStep(lm.params().values, lm.params().grads, 1.0);
         return loss;
     }
 }
