@@ -17,6 +17,9 @@ import java.util.Locale;
  * lanes), so they agree bit for bit whatever the SIMD width: a job whose executors differ still gives one
  * result. KernelsTest holds them to each other, and the golden tests run on both.
  *
+ * <p>The vector implementation also does the matrix multiplies of the time steps ({@link #gemm}, where AVX-512 is
+ * there: {@code VectorGemm}); {@code -Dseqspark.vector.gemm=false} leaves them to BLAS.
+ *
  * <p>Layouts: a gate row of batch row b starts at {@code aOff + b·G·H}, with G·H values in PyTorch's gate
  * order; H-wide rows (states, saved quantities, gradients) start at {@code off + b·H}.
  */
@@ -99,6 +102,18 @@ public abstract class Kernels {
     /** x[i] *= s over [off, off + n). */
     public abstract void scale(float[] x, int off, int n, float s);
 
+    // ---- matrix multiply
+
+    /**
+     * C (m×n) = op(A)·B (+ C when {@code accumulate}), row-major, op(A) = A (m×k) or, with {@code transA}, Aᵀ for A
+     * stored k×m; B is k×n. Returns false, computing nothing, when this implementation leaves the shape to BLAS —
+     * which the scalar one always does. {@link Blas#gemm} asks here first.
+     */
+    public boolean gemm(boolean transA, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
+                        int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+        return false;
+    }
+
     /** Partial sums of {@link #expShifted}: element i of a row goes into sum i mod LANES, whatever the SIMD width. */
     static final int LANES = 16;
 
@@ -137,6 +152,7 @@ public abstract class Kernels {
     // ---- choosing, once per JVM
 
     static final String PROPERTY = "seqspark.vector";
+    static final String GEMM_PROPERTY = "seqspark.vector.gemm";
 
     private static Kernels choose() {
         String why = vectorUnavailable();

@@ -29,9 +29,12 @@ final class Matrices {
             int r1 = Math.min(rows, r0 + tile);
             for (int c0 = 0; c0 < cols; c0 += tile) {
                 int c1 = Math.min(cols, c0 + tile);
-                for (int r = r0; r < r1; r++) {
-                    for (int c = c0; c < c1; c++) {
-                        dst[c * rows + r] = src[off + r * cols + c];
+                // Writes run along dst's rows: writing down its columns instead (rows floats apart, often a
+                // multiple of 4 KB) made every store of a tile hit one cache set, 13x slower at 1024×256.
+                for (int c = c0; c < c1; c++) {
+                    int d = c * rows;
+                    for (int r = r0; r < r1; r++) {
+                        dst[d + r] = src[off + r * cols + c];
                     }
                 }
             }

@@ -76,6 +76,8 @@ final class VectorKernels extends Kernels {
     private static final FloatVector V_E4 = FloatVector.broadcast(S, E4);
     private static final FloatVector V_E5 = FloatVector.broadcast(S, E5);
     private final ScalarKernels tail = new ScalarKernels(null);
+    private final boolean gemm = VectorGemm.usable()
+            && !System.getProperty(GEMM_PROPERTY, "auto").trim().equalsIgnoreCase("false");
 
     VectorKernels() {
         if (S.vectorBitSize() < 256) {
@@ -89,7 +91,18 @@ final class VectorKernels extends Kernels {
 
     @Override
     public String describe() {
-        return "vector (jdk.incubator.vector, " + S.vectorBitSize() + "-bit " + L + " floats)";
+        return "vector (jdk.incubator.vector, " + S.vectorBitSize() + "-bit " + L + " floats"
+                + (gemm ? "; matrix multiplies in " + VectorGemm.S.vectorBitSize() + "-bit registers" : "") + ")";
+    }
+
+    @Override
+    public boolean gemm(boolean transA, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
+                        int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+        if (!gemm || !VectorGemm.suits(transA, m, n, k)) {
+            return false;
+        }
+        VectorGemm.gemm(transA, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc);
+        return true;
     }
 
     // ---- the activations, as Activations.tanh / sigmoid / exp
@@ -258,17 +271,30 @@ final class VectorKernels extends Kernels {
             sigmoid(act, i, g);
             tanh(act, g, o);
             sigmoid(act, o, o + hidden);
-            for (int j = 0; j < hidden; j += L) {
-                FloatVector cj = FloatVector.fromArray(S, act, f + j).mul(FloatVector.fromArray(S, c, prev + row + j))
-                        .add(FloatVector.fromArray(S, act, i + j).mul(FloatVector.fromArray(S, act, g + j)));
-                cj.intoArray(c, out + row + j);
-                cj.intoArray(tc, sOff + row + j);
-            }
+            lstmCellState(hidden, act, i, f, g, c, prev + row, out + row, tc, sOff + row);
             tanh(tc, sOff + row, sOff + row + hidden);
-            for (int j = 0; j < hidden; j += L) {
-                FloatVector.fromArray(S, act, o + j).mul(FloatVector.fromArray(S, tc, sOff + row + j))
-                        .intoArray(h, out + row + j);
-            }
+            multiply(hidden, act, o, tc, sOff + row, h, out + row);
+        }
+    }
+
+    // The loops of lstmForward as methods of their own: inlined into one large method, C2 ran out of inlining
+    // budget and left some vector operations as calls to their Java fallbacks (seen in a profile).
+
+    /** c_out = f ⊙ c_prev + i ⊙ g, also into tc. */
+    private static void lstmCellState(int hidden, float[] act, int i, int f, int g, float[] c, int prev, int out,
+                                      float[] tc, int t) {
+        for (int j = 0; j < hidden; j += L) {
+            FloatVector cj = FloatVector.fromArray(S, act, f + j).mul(FloatVector.fromArray(S, c, prev + j))
+                    .add(FloatVector.fromArray(S, act, i + j).mul(FloatVector.fromArray(S, act, g + j)));
+            cj.intoArray(c, out + j);
+            cj.intoArray(tc, t + j);
+        }
+    }
+
+    /** out[o + j] = x[xOff + j] · y[yOff + j] for j in [0, n). */
+    private static void multiply(int n, float[] x, int xOff, float[] y, int yOff, float[] out, int o) {
+        for (int j = 0; j < n; j += L) {
+            FloatVector.fromArray(S, x, xOff + j).mul(FloatVector.fromArray(S, y, yOff + j)).intoArray(out, o + j);
         }
     }
 
