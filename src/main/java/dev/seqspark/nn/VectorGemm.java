@@ -53,7 +53,7 @@ final class VectorGemm {
             return;
         }
         if (!transA) {
-            block(m, n, k, a, aOff, lda, 1, b, bOff, ldb, accumulate, c, cOff, ldc);
+            block(m, n, k, a, aOff, lda, 1, b, bOff, ldb, accumulate, c, cOff, ldc, null);
             return;
         }
         // Aᵀ: the sum over k in blocks of KB terms, in order, C stored between them (exactly: each chain goes on where
@@ -73,31 +73,23 @@ final class VectorGemm {
                 }
             }
             block(m, n, kb, a, aOff + p0 * lda, 1, lda, b, bOff + p0 * ldb, ldb, accumulate || p0 > 0, c, cOff, ldc,
-                    packed, tiles);
+                    packed);
         }
     }
 
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
 
-    private static void block(int m, int n, int k, float[] a, int aOff, int rowStep, int colStep, float[] b, int bOff,
-                              int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
-        block(m, n, k, a, aOff, rowStep, colStep, b, bOff, ldb, accumulate, c, cOff, ldc, null, 0);
-    }
-
     /**
-     * One pass over k terms, op(A)[i][p] = a[aOff + i·rowStep + p·colStep]; with {@code packed}, the first
-     * {@code tiles} row tiles read A from there instead (8 values per term).
+     * One pass over k terms, op(A)[i][p] = a[aOff + i·rowStep + p·colStep]; with {@code packed}, the full row
+     * tiles read A from there instead (8 values per term), the rows past them from {@code a}.
      */
     private static void block(int m, int n, int k, float[] a, int aOff, int rowStep, int colStep, float[] b, int bOff,
-                              int ldb, boolean accumulate, float[] c, int cOff, int ldc, float[] packed, int tiles) {
-        if (k == 0) {
-            return;
-        }
+                              int ldb, boolean accumulate, float[] c, int cOff, int ldc, float[] packed) {
         int j = 0;
         for (; j + NR <= n; j += NR) {
             int i = 0;
             for (; i + MR <= m; i += MR) {
-                if (packed != null && i / MR < tiles) {
+                if (packed != null) {
                     tile8x2(k, packed, i * k, 1, MR, b, bOff + j, ldb, accumulate, c, cOff + i * ldc + j, ldc);
                 } else {
                     tile8x2(k, a, aOff + i * rowStep, rowStep, colStep, b, bOff + j, ldb, accumulate, c,
