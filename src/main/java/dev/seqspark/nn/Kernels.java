@@ -105,12 +105,13 @@ public abstract class Kernels {
     // ---- matrix multiply
 
     /**
-     * C (m×n) = op(A)·B (+ C when {@code accumulate}), row-major, op(A) = A (m×k) or, with {@code transA}, Aᵀ for A
-     * stored k×m; B is k×n. Returns false, computing nothing, when this implementation leaves the shape to BLAS —
-     * which the scalar one always does. {@link Blas#gemm} asks here first.
+     * C (m×n) = op(A)·op(B) (+ C when {@code accumulate}), row-major, op(A) = A (m×k) or, with {@code transA}, Aᵀ
+     * for A stored k×m; op(B) = B (k×n) or, with {@code transB}, Bᵀ for B stored n×k. Returns false, computing
+     * nothing, when this implementation leaves the shape to BLAS — which the scalar one always does.
+     * {@link Blas#gemm} asks here first.
      */
-    public boolean gemm(boolean transA, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
-                        int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+    public boolean gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                        float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
         return false;
     }
 

@@ -4,18 +4,18 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * C = op(A)·B + β·C (β 0 or 1; every matrix row-major; op(A) = A or Aᵀ) with the Vector API, in 512-bit
- * registers: the recurrent multiplies of every time step (batch × H by H × G·H, and back), the weight gradients
- * summed over the sequence, and the head's backward. BLAS libraries are tuned for large square-ish matrices; at
- * these shapes they spend much of their time packing B, which this kernel does not do: B's rows are read as they
- * lie, 8 rows of C × 32 columns stay in 16 of AVX-512's 32 registers for the whole sum over k, and A's entries are
- * broadcast from memory. Measured on a 2-vCPU AMD EPYC (Zen 5), 1 thread, (32×256)·(256×768): 190 GFLOP/s, against
- * 75 for OpenBLAS 0.3.31's Haswell kernels and 119 for its Cooperlake (AVX-512) ones.
+ * C = op(A)·op(B) + β·C (β 0 or 1; every matrix row-major; op(X) = X or Xᵀ, not both transposed) with the Vector
+ * API, in 512-bit registers: the recurrent multiplies of every time step (batch × H by H × G·H, and back), the
+ * input multiply of the upper layers over the whole sequence, the weight gradients summed over it, and the head.
+ * BLAS libraries are tuned for large square-ish matrices; at these shapes they spend much of their time packing B,
+ * which this kernel does only where it must (Bᵀ, and the last panel when 32 does not divide n): B's rows are read
+ * as they lie, 8 rows of C × 32 columns stay in 16 of AVX-512's 32 registers for the whole sum over k, and A's
+ * entries are broadcast from memory. Measured on a 2-vCPU AMD EPYC (Zen 5), 1 thread, (32×256)·(256×768):
+ * 190 GFLOP/s, against 75 for OpenBLAS 0.3.31's Haswell kernels and 119 for its Cooperlake (AVX-512) ones.
  *
  * <p>Every element of C is one chain of fused multiply-adds over p = 0 … k−1 in order, starting from C (β = 1)
- * or 0, in the register tiles and the scalar edges alike ({@link Math#fma}); so the result does not depend on how
- * the matrix is cut into tiles. It differs from a BLAS library's in the last bits, as BLAS kernels for different
- * CPUs differ from each other.
+ * or 0, whichever tile computes it; so the result does not depend on how the matrix is cut into tiles. It differs
+ * from a BLAS library's in the last bits, as BLAS kernels for different CPUs differ from each other.
  */
 final class VectorGemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
@@ -23,6 +23,8 @@ final class VectorGemm {
     private static final int MR = 8;        // rows of C per register tile
     private static final int NR = 2 * L;    // columns of C per register tile
     static final int KB = 256;   // terms of the sum over k per pass with Aᵀ
+    private static final int MB = 256;   // rows of C per chunk with Aᵀ (a multiple of MR)
+    private static final int PACK_ROWS = 64;   // from this many rows of C, B is read from copies of its panels
 
     private VectorGemm() {}
 
@@ -35,84 +37,138 @@ final class VectorGemm {
      * The shapes this kernel takes. Without Aᵀ every row tile streams the k × 32 panel of B it multiplies, so that
      * panel must stay in the core's L2 cache (k ≤ 2,048: 256 KB); a larger k (a large vocabulary's head) is left to
      * BLAS. With Aᵀ (the weight gradients, k = the rows of a batch) the sum runs in blocks of {@link #KB} terms.
+     * Aᵀ·Bᵀ occurs nowhere here and is left to BLAS.
      */
-    static boolean suits(boolean transA, int m, int n, int k) {
-        return n >= L && (transA || k <= 2048);
+    static boolean suits(boolean transA, boolean transB, int m, int n, int k) {
+        return n >= L && !(transA && transB) && (transA || k <= 2048);
     }
 
     /**
-     * C (m×n, rows {@code ldc} apart) = op(A)·B + β·C, op(A) m×k: A (m×k, rows {@code lda} apart) or, with
-     * {@code transA}, Aᵀ for A stored k×m; B is k×n (rows {@code ldb} apart).
+     * C (m×n, rows {@code ldc} apart) = op(A)·op(B) + β·C, op(A) m×k: A (m×k, rows {@code lda} apart) or, with
+     * {@code transA}, Aᵀ for A stored k×m; op(B) k×n: B (k×n, rows {@code ldb} apart) or, with {@code transB}, Bᵀ
+     * for B stored n×k. Not both transposed.
      */
-    static void gemm(boolean transA, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                     boolean accumulate, float[] c, int cOff, int ldc) {
+    static void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda, float[] b,
+                     int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
         if (k == 0) {   // an empty sum
             for (int i = 0; !accumulate && i < m; i++) {
                 java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             }
             return;
         }
+        Scratch s = SCRATCH.get();
         if (!transA) {
-            block(m, n, k, a, aOff, lda, 1, b, bOff, ldb, accumulate, c, cOff, ldc, null);
+            block(s, m, n, k, a, aOff, lda, 1, false, transB, b, bOff, ldb, accumulate, c, cOff, ldc);
             return;
         }
-        // Aᵀ: the sum over k in blocks of KB terms, in order, C stored between them (exactly: each chain goes on where
-        // it stopped); in each block the full tiles' columns of A are first copied into 8-wide rows, so that a tile
-        // reads A in one stream instead of one cache line per term, and the copy stays in L2 for every panel of B.
-        int tiles = m / MR;
-        float[] packed = PACKED.get();
-        if (packed.length < tiles * MR * Math.min(k, KB)) {
-            packed = new float[tiles * MR * Math.min(k, KB)];
-            PACKED.set(packed);
-        }
-        for (int p0 = 0; p0 < k; p0 += KB) {
-            int kb = Math.min(KB, k - p0);
-            for (int t = 0; t < tiles; t++) {
-                for (int p = 0, src = aOff + p0 * lda + t * MR, dst = t * MR * kb; p < kb; p++, src += lda, dst += MR) {
-                    System.arraycopy(a, src, packed, dst, MR);
+        // Aᵀ: C in chunks of MB rows, and for each the sum over k in blocks of KB terms, in order, C stored between
+        // them (exactly: each chain goes on where it stopped). In each block the full tiles' columns of A are first
+        // copied into 8-wide rows, so that a tile reads A in one stream instead of one cache line per term; the
+        // copy (MB × KB), the chunk of C (MB × n) and the block of B (KB × n) stay in L2 together.
+        float[] packed = s.a = Matrices.grow(s.a, MB * Math.min(k, KB));
+        for (int i0 = 0; i0 < m; i0 += MB) {
+            int mc = Math.min(MB, m - i0);
+            int tiles = mc / MR;
+            for (int p0 = 0; p0 < k; p0 += KB) {
+                int kb = Math.min(KB, k - p0);
+                for (int t = 0; t < tiles; t++) {
+                    for (int p = 0, src = aOff + p0 * lda + i0 + t * MR, dst = t * MR * kb; p < kb;
+                         p++, src += lda, dst += MR) {
+                        System.arraycopy(a, src, packed, dst, MR);
+                    }
                 }
+                block(s, mc, n, kb, a, aOff + p0 * lda + i0, 1, lda, true, false, b, bOff + p0 * ldb, ldb,
+                        accumulate || p0 > 0, c, cOff + i0 * ldc, ldc);
             }
-            block(m, n, kb, a, aOff + p0 * lda, 1, lda, b, bOff + p0 * ldb, ldb, accumulate || p0 > 0, c, cOff, ldc,
-                    packed);
         }
     }
 
-    private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread copies: A's columns with Aᵀ, one k × 32 panel of B, one 8 × 32 tile of C at the right edge. */
+    private static final class Scratch {
+        float[] a;
+        float[] panel;
+        final float[] edge = new float[MR * NR];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /**
-     * One pass over k terms, op(A)[i][p] = a[aOff + i·rowStep + p·colStep]; with {@code packed}, the full row
-     * tiles read A from there instead (8 values per term), the rows past them from {@code a}.
+     * One pass over k terms, op(A)[i][p] = a[aOff + i·rowStep + p·colStep]; with {@code packedA}, the full row
+     * tiles read A from the scratch copy instead (8 values per term), the rows past them from {@code a}. B is read
+     * in panels of 32 columns, each copied into a contiguous k × 32 panel (zero past n) where it must be (Bᵀ, the
+     * last panel when 32 does not divide n) or where the copy pays: from PACK_ROWS rows of C on, the panel is read
+     * by so many row tiles that reading it from 128-byte rows a power of two apart (which share a few cache sets
+     * and evict each other) costs more than one copy: 1120×256×1024 runs at 210 GFLOP/s instead of 160. The tiles
+     * of the last panel go through an 8 × 32 copy of C, so that every tile is a full one and nothing past column n
+     * is written.
      */
-    private static void block(int m, int n, int k, float[] a, int aOff, int rowStep, int colStep, float[] b, int bOff,
-                              int ldb, boolean accumulate, float[] c, int cOff, int ldc, float[] packed) {
-        int j = 0;
-        for (; j + NR <= n; j += NR) {
+    private static void block(Scratch s, int m, int n, int k, float[] a, int aOff, int rowStep, int colStep,
+                              boolean packedA, boolean transB, float[] b, int bOff, int ldb, boolean accumulate,
+                              float[] c, int cOff, int ldc) {
+        for (int j = 0; j < n; j += NR) {
+            int w = Math.min(NR, n - j);
+            float[] pb = b;
+            int pOff = bOff + j;
+            int pld = ldb;
+            if (transB || w < NR || m >= PACK_ROWS) {
+                pb = s.panel = Matrices.grow(s.panel, k * NR);
+                pOff = 0;
+                pld = NR;
+                packPanel(transB, k, w, b, bOff, ldb, j, pb);
+            }
             int i = 0;
             for (; i + MR <= m; i += MR) {
-                if (packed != null) {
-                    tile8x2(k, packed, i * k, 1, MR, b, bOff + j, ldb, accumulate, c, cOff + i * ldc + j, ldc);
+                float[] ta = packedA ? s.a : a;
+                int ap = packedA ? i * k : aOff + i * rowStep;
+                int rs = packedA ? 1 : rowStep;
+                int cs = packedA ? MR : colStep;
+                int cp = cOff + i * ldc + j;
+                if (w == NR) {
+                    tile8x2(k, ta, ap, rs, cs, pb, pOff, pld, accumulate, c, cp, ldc);
                 } else {
-                    tile8x2(k, a, aOff + i * rowStep, rowStep, colStep, b, bOff + j, ldb, accumulate, c,
-                            cOff + i * ldc + j, ldc);
+                    copyEdge(accumulate, c, cp, ldc, s.edge, MR, w, true);
+                    tile8x2(k, ta, ap, rs, cs, pb, pOff, pld, accumulate, s.edge, 0, NR);
+                    copyEdge(true, c, cp, ldc, s.edge, MR, w, false);
                 }
             }
             for (; i < m; i++) {
-                row2(k, a, aOff + i * rowStep, colStep, b, bOff + j, ldb, accumulate, c, cOff + i * ldc + j);
-            }
-        }
-        for (; j + L <= n; j += L) {
-            for (int i = 0; i < m; i++) {
-                row1(k, a, aOff + i * rowStep, colStep, b, bOff + j, ldb, accumulate, c, cOff + i * ldc + j);
-            }
-        }
-        for (; j < n; j++) {
-            for (int i = 0; i < m; i++) {
-                int ci = cOff + i * ldc + j;
-                float s = accumulate ? c[ci] : 0f;
-                for (int p = 0, ap = aOff + i * rowStep, bp = bOff + j; p < k; p++, ap += colStep, bp += ldb) {
-                    s = Math.fma(a[ap], b[bp], s);
+                int cp = cOff + i * ldc + j;
+                if (w == NR) {
+                    row2(k, a, aOff + i * rowStep, colStep, pb, pOff, pld, accumulate, c, cp);
+                } else {
+                    copyEdge(accumulate, c, cp, ldc, s.edge, 1, w, true);
+                    row2(k, a, aOff + i * rowStep, colStep, pb, pOff, pld, accumulate, s.edge, 0);
+                    copyEdge(true, c, cp, ldc, s.edge, 1, w, false);
                 }
-                c[ci] = s;
+            }
+        }
+    }
+
+    /** panel[p·32 + q] = op(B)[p][j + q] for q < w, 0 for w ≤ q < 32. */
+    private static void packPanel(boolean transB, int k, int w, float[] b, int bOff, int ldb, int j, float[] panel) {
+        if (w < NR) {
+            java.util.Arrays.fill(panel, 0, k * NR, 0f);
+        }
+        if (transB) {
+            for (int q = 0; q < w; q++) {
+                for (int p = 0, src = bOff + (j + q) * ldb; p < k; p++) {
+                    panel[p * NR + q] = b[src + p];
+                }
+            }
+        } else {
+            for (int p = 0; p < k; p++) {
+                System.arraycopy(b, bOff + p * ldb + j, panel, p * NR, w);
+            }
+        }
+    }
+
+    /** Between rows × w of C and the edge tile (32 wide): into it when {@code in} (if {@code copy}), else back. */
+    private static void copyEdge(boolean copy, float[] c, int cp, int ldc, float[] edge, int rows, int w, boolean in) {
+        for (int r = 0; copy && r < rows; r++) {
+            if (in) {
+                System.arraycopy(c, cp + r * ldc, edge, r * NR, w);
+            } else {
+                System.arraycopy(edge, r * NR, c, cp + r * ldc, w);
             }
         }
     }
@@ -188,14 +244,5 @@ final class VectorGemm {
         }
         c0.intoArray(c, cp);
         c1.intoArray(c, cp + L);
-    }
-
-    /** One row × 16 columns (the columns past the last multiple of 32). */
-    private static void row1(int k, float[] a, int ap, int cs, float[] b, int bp, int ldb, boolean acc, float[] c, int cp) {
-        FloatVector c0 = start(acc, c, cp);
-        for (int p = 0; p < k; p++, ap += cs, bp += ldb) {
-            c0 = FloatVector.broadcast(S, a[ap]).fma(FloatVector.fromArray(S, b, bp), c0);
-        }
-        c0.intoArray(c, cp);
     }
 }

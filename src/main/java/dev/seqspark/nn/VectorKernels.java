@@ -96,12 +96,12 @@ final class VectorKernels extends Kernels {
     }
 
     @Override
-    public boolean gemm(boolean transA, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
-                        int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
-        if (!gemm || !VectorGemm.suits(transA, m, n, k)) {
+    public boolean gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                        float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
+        if (!gemm || !VectorGemm.suits(transA, transB, m, n, k)) {
             return false;
         }
-        VectorGemm.gemm(transA, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc);
+        VectorGemm.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc);
         return true;
     }
 

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Vector API matrix multiply: for every shape — full 8×32 tiles, the rows and columns past them, sums longer
- * than one k-block with Aᵀ, offsets and row strides wider than the matrix — each element of C is bit for bit the
+ * than one k-block with Aᵀ, Bᵀ, offsets and row strides wider than the matrix — each element of C is bit for bit the
  * chain of {@link Math#fma} over p in order (so tiling changes nothing), and within float32 rounding of the sum in
  * double (|error| ≤ 1e-5·Σ|a·b|). Blas.gemm hands it the shapes it suits when the vector kernels run, and BLAS
  * otherwise; the golden tests run on both (Surefire's second execution turns the vector path off).
@@ -22,31 +22,32 @@ class VectorGemmTest {
         assumeTrue(VectorGemm.usable(), "the preferred species is narrower than 512 bits");
         SplittableRandom r = new SplittableRandom(7);
         int[][] shapes = {{32, 768, 256}, {8, 32, 1}, {7, 31, 5}, {9, 33, 17}, {17, 48, 300}, {1, 16, 3},
-                {40, 80, 600}, {3, 100, 2}, {33, 64, 0}, {64, 256, 1024}};
+                {40, 80, 600}, {3, 100, 2}, {33, 64, 0}, {64, 256, 1024}, {1120, 28, 256}};
         for (int[] s : shapes) {
-            for (boolean transA : new boolean[] {false, true}) {
+            for (int ops = 0; ops < 3; ops++) {   // A·B, Aᵀ·B, A·Bᵀ
                 for (boolean accumulate : new boolean[] {false, true}) {
-                    check(r, transA, accumulate, s[0], s[1], s[2]);
+                    check(r, ops == 1, ops == 2, accumulate, s[0], s[1], s[2]);
                 }
             }
         }
     }
 
-    private static void check(SplittableRandom r, boolean transA, boolean accumulate, int m, int n, int k) {
+    private static void check(SplittableRandom r, boolean transA, boolean transB, boolean accumulate,
+                              int m, int n, int k) {
         int aRows = transA ? k : m;
         int aCols = transA ? m : k;
         int lda = aCols + 3;
-        int ldb = n + 5;
+        int ldb = (transB ? k : n) + 5;
         int ldc = n + 2;
         int aOff = 11;
         int bOff = 4;
         int cOff = 9;
         float[] a = random(r, aOff + aRows * lda);
-        float[] b = random(r, bOff + k * ldb);
+        float[] b = random(r, bOff + (transB ? n : k) * ldb);
         float[] c = random(r, cOff + m * ldc);
         float[] before = c.clone();
-        VectorGemm.gemm(transA, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc);
-        String shape = (transA ? "Aᵀ " : "A ") + m + "×" + n + "×" + k + (accumulate ? " +C" : "");
+        VectorGemm.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc);
+        String shape = (transA ? "Aᵀ " : "A ") + (transB ? "Bᵀ " : "B ") + m + "×" + n + "×" + k + (accumulate ? " +C" : "");
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 float chain = accumulate ? before[cOff + i * ldc + j] : 0f;
@@ -54,7 +55,7 @@ class VectorGemmTest {
                 double magnitude = Math.abs(chain);
                 for (int p = 0; p < k; p++) {
                     float x = transA ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
-                    float y = b[bOff + p * ldb + j];
+                    float y = transB ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
                     chain = Math.fma(x, y, chain);
                     exact += (double) x * y;
                     magnitude += Math.abs((double) x * y);
@@ -83,10 +84,12 @@ class VectorGemmTest {
 
     @Test
     void blasGemmUsesItOnlyWhereItSuits() {
-        assertTrue(VectorGemm.suits(false, 32, 768, 256), "a GRU-256 time step");
-        assertTrue(VectorGemm.suits(true, 768, 256, 1120), "W_hh's gradient over a batch");
-        assertFalse(VectorGemm.suits(false, 1120, 512, 30000), "a 30,000-word head's backward: B leaves L2");
-        assertFalse(VectorGemm.suits(false, 1120, 8, 256), "fewer than 16 columns");
+        assertTrue(VectorGemm.suits(false, false, 32, 768, 256), "a GRU-256 time step");
+        assertTrue(VectorGemm.suits(true, false, 768, 256, 1120), "W_hh's gradient over a batch");
+        assertTrue(VectorGemm.suits(false, true, 1120, 1024, 256), "an upper LSTM layer's input multiply");
+        assertFalse(VectorGemm.suits(false, false, 1120, 512, 30000), "a 30,000-word head's backward: B leaves L2");
+        assertFalse(VectorGemm.suits(false, false, 1120, 8, 256), "fewer than 16 columns");
+        assertFalse(VectorGemm.suits(true, true, 64, 64, 64), "Aᵀ·Bᵀ");
     }
 
     @Test
