@@ -42,27 +42,14 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels extends Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    // The constants as vectors, made once: a scalar operand (x.mul(0.5f)) goes through broadcast on every call,
-    // and in the large fused kernels C2 runs out of inlining budget before it reaches all of them — each such
-    // broadcast then allocates (seen as float[] from FloatSpecies.broadcastBits in a profile).
+    // Constants: in the large fused kernels as vectors made once, since a scalar operand (x.mul(0.5f)) goes through
+    // broadcast on every call and there C2 ran out of inlining budget before it reached all of them (each such
+    // broadcast then allocated: float[] from FloatSpecies.broadcastBits in a profile). In the small loops (tanh,
+    // the GRU's last pass) as scalars: there the vector constants left the loop's store to its Java fallback
+    // (FloatVector.stOp in a scoring profile, 8% of its samples) and the scalars did not.
     private static final FloatVector V_ONE = FloatVector.broadcast(S, 1f);
     private static final FloatVector V_HALF = FloatVector.broadcast(S, 0.5f);
-    private static final FloatVector V_NEG_CLAMP = FloatVector.broadcast(S, -CLAMP);
     private static final IntVector V_EXP_BIAS = IntVector.broadcast(IntVector.SPECIES_PREFERRED, 0x4B400000 - 127);
-    private static final FloatVector V_CLAMP = FloatVector.broadcast(S, CLAMP);
-    private static final FloatVector V_INV_CLAMP = FloatVector.broadcast(S, INV_CLAMP);
-    private static final FloatVector V_P0 = FloatVector.broadcast(S, P0);
-    private static final FloatVector V_P1 = FloatVector.broadcast(S, P1);
-    private static final FloatVector V_P2 = FloatVector.broadcast(S, P2);
-    private static final FloatVector V_P3 = FloatVector.broadcast(S, P3);
-    private static final FloatVector V_P4 = FloatVector.broadcast(S, P4);
-    private static final FloatVector V_P5 = FloatVector.broadcast(S, P5);
-    private static final FloatVector V_P6 = FloatVector.broadcast(S, P6);
-    private static final FloatVector V_Q0 = FloatVector.broadcast(S, Q0);
-    private static final FloatVector V_Q1 = FloatVector.broadcast(S, Q1);
-    private static final FloatVector V_Q2 = FloatVector.broadcast(S, Q2);
-    private static final FloatVector V_Q3 = FloatVector.broadcast(S, Q3);
-    private static final FloatVector V_Q4 = FloatVector.broadcast(S, Q4);
     private static final FloatVector V_LOG2E = FloatVector.broadcast(S, LOG2E);
     private static final FloatVector V_ROUND = FloatVector.broadcast(S, ROUND);
     private static final FloatVector V_LN2_HI = FloatVector.broadcast(S, LN2_HI);
@@ -105,49 +92,40 @@ final class VectorKernels extends Kernels {
         return true;
     }
 
-    // ---- the activations, as Activations.tanh / sigmoid / exp
-
-    private static FloatVector tanh(FloatVector x) {
-        FloatVector c = x.min(V_CLAMP).max(V_NEG_CLAMP);
-        FloatVector t = c.mul(V_INV_CLAMP);
-        FloatVector s = t.mul(t);
-        FloatVector p = s.mul(V_P6).add(V_P5).mul(s).add(V_P4).mul(s).add(V_P3).mul(s).add(V_P2).mul(s).add(V_P1).mul(s).add(V_P0);
-        FloatVector q = s.mul(V_Q4).add(V_Q3).mul(s).add(V_Q2).mul(s).add(V_Q1).mul(s).add(V_Q0);
-        return c.mul(p).div(q);
-    }
-
-    private static FloatVector sigmoid(FloatVector x) {
-        return tanh(x.mul(V_HALF)).mul(V_HALF).add(V_HALF);
-    }
-
-    private static FloatVector exp(FloatVector x) {
-        FloatVector c = x.min(V_EXP_MAX).max(V_EXP_MIN);
-        FloatVector t = c.mul(V_LOG2E).add(V_ROUND);
-        FloatVector fn = t.sub(V_ROUND);
-        FloatVector r = c.sub(fn.mul(V_LN2_HI)).sub(fn.mul(V_LN2_LO));
-        FloatVector p = r.mul(V_E5).add(V_E4).mul(r).add(V_E3).mul(r).add(V_E2).mul(r).add(V_E1).mul(r).add(V_E0)
-                .mul(r.mul(r)).add(r).add(V_ONE);
-        FloatVector scale = t.reinterpretAsInts().sub(V_EXP_BIAS).lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return p.mul(scale);
-    }
+    // ---- the activations, as Activations.tanh / sigmoid / exp, each formula written out in the one loop that runs it
 
     @Override
     public void tanh(float[] a, int from, int to) {
         int i = from;
         for (; i + L <= to; i += L) {
-            tanh(FloatVector.fromArray(S, a, i)).intoArray(a, i);
+            FloatVector c = FloatVector.fromArray(S, a, i).min(CLAMP).max(-CLAMP);
+            FloatVector t = c.mul(INV_CLAMP);
+            FloatVector s = t.mul(t);
+            FloatVector p = s.mul(P6).add(P5).mul(s).add(P4).mul(s).add(P3).mul(s).add(P2).mul(s).add(P1)
+                    .mul(s).add(P0);
+            FloatVector q = s.mul(Q4).add(Q3).mul(s).add(Q2).mul(s).add(Q1).mul(s).add(Q0);
+            c.mul(p).div(q).intoArray(a, i);
         }
         tail.tanh(a, i, to);
     }
 
+    /** σ(x) = tanh(x·½)·½ + ½ as Activations.sigmoid, in three passes over the row so that tanh is written once. */
     @Override
     public void sigmoid(float[] a, int from, int to) {
         int i = from;
         for (; i + L <= to; i += L) {
-            sigmoid(FloatVector.fromArray(S, a, i)).intoArray(a, i);
+            FloatVector.fromArray(S, a, i).mul(V_HALF).intoArray(a, i);
         }
-        tail.sigmoid(a, i, to);
+        for (; i < to; i++) {
+            a[i] *= 0.5f;
+        }
+        tanh(a, from, to);
+        for (i = from; i + L <= to; i += L) {
+            FloatVector.fromArray(S, a, i).mul(V_HALF).add(V_HALF).intoArray(a, i);
+        }
+        for (; i < to; i++) {
+            a[i] = a[i] * 0.5f + 0.5f;
+        }
     }
 
     @Override
@@ -213,7 +191,7 @@ final class VectorKernels extends Kernels {
             tanh(act, n, n + hidden);
             for (int j = 0; j < hidden; j += L) {
                 FloatVector zj = FloatVector.fromArray(S, act, z + j);
-                V_ONE.sub(zj).mul(FloatVector.fromArray(S, act, n + j)).add(zj.mul(FloatVector.fromArray(S, h, hp + j)))
+                zj.neg().add(1f).mul(FloatVector.fromArray(S, act, n + j)).add(zj.mul(FloatVector.fromArray(S, h, hp + j)))
                         .intoArray(h, ho + j);
             }
         }
@@ -359,7 +337,14 @@ final class VectorKernels extends Kernels {
             for (int v = 0; v < LANES; v += L) {   // the LANES sums, L at a time (one vector at 512 bits, two at 256)
                 FloatVector acc = FloatVector.zero(S);
                 for (int i = j + v; i + L <= blockEnd && i - v + LANES <= blockEnd; i += LANES) {
-                    FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(shift));
+                    FloatVector c = FloatVector.fromArray(S, x, off + i).sub(shift).min(V_EXP_MAX).max(V_EXP_MIN);
+                    FloatVector t = c.mul(V_LOG2E).add(V_ROUND);
+                    FloatVector fn = t.sub(V_ROUND);
+                    FloatVector r = c.sub(fn.mul(V_LN2_HI)).sub(fn.mul(V_LN2_LO));
+                    FloatVector scale = t.reinterpretAsInts().sub(V_EXP_BIAS).lanewise(VectorOperators.LSHL, 23)
+                            .reinterpretAsFloats();
+                    FloatVector e = r.mul(V_E5).add(V_E4).mul(r).add(V_E3).mul(r).add(V_E2).mul(r).add(V_E1).mul(r)
+                            .add(V_E0).mul(r.mul(r)).add(r).add(V_ONE).mul(scale);   // Activations.exp
                     if (out != null) {
                         e.intoArray(out, off + i);
                     }
