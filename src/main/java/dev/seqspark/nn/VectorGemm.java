@@ -83,9 +83,13 @@ final class VectorGemm {
         }
     }
 
-    /** Per-thread copies: A's columns with Aᵀ, one k × 32 panel of B, one 8 × 32 tile of C at the right edge. */
+    /**
+     * Per-thread copies: A's full row tiles with Aᵀ, A's last rows past them, one k × 32 panel of B, one 8 × 32
+     * tile of C at an edge.
+     */
     private static final class Scratch {
         float[] a;
+        float[] rows;
         float[] panel;
         final float[] edge = new float[MR * NR];
     }
@@ -94,17 +98,28 @@ final class VectorGemm {
 
     /**
      * One pass over k terms, op(A)[i][p] = a[aOff + i·rowStep + p·colStep]; with {@code packedA}, the full row
-     * tiles read A from the scratch copy instead (8 values per term), the rows past them from {@code a}. B is read
+     * tiles read A from the scratch copy instead (8 values per term). The rows past the last full tile (fewer than
+     * 8) are copied the same way, zero below m, and go through an 8 × 32 copy of C, as do the tiles of the last
+     * panel of B when 32 does not divide n: so every tile is a full one (a 1-row tile reads B once per two
+     * fused multiply-adds, an 8-row one once per sixteen) and nothing past row m or column n is written. B is read
      * in panels of 32 columns, each copied into a contiguous k × 32 panel (zero past n) where it must be (Bᵀ, the
-     * last panel when 32 does not divide n) or where the copy pays: from PACK_ROWS rows of C on, the panel is read
-     * by so many row tiles that reading it from 128-byte rows a power of two apart (which share a few cache sets
-     * and evict each other) costs more than one copy: 1120×256×1024 runs at 210 GFLOP/s instead of 160. The tiles
-     * of the last panel go through an 8 × 32 copy of C, so that every tile is a full one and nothing past column n
-     * is written.
+     * last panel) or where the copy pays: from PACK_ROWS rows of C on, the panel is read by so many row tiles that
+     * reading it from 128-byte rows a power of two apart (which share a few cache sets and evict each other) costs
+     * more than one copy: 1120×256×1024 runs at 210 GFLOP/s instead of 160.
      */
     private static void block(Scratch s, int m, int n, int k, float[] a, int aOff, int rowStep, int colStep,
                               boolean packedA, boolean transB, float[] b, int bOff, int ldb, boolean accumulate,
                               float[] c, int cOff, int ldc) {
+        int full = m / MR * MR;
+        int rest = m - full;
+        if (rest > 0) {
+            float[] rows = s.rows = Matrices.grow(s.rows, MR * k);
+            for (int p = 0; p < k; p++) {
+                for (int r = 0; r < MR; r++) {
+                    rows[p * MR + r] = r < rest ? a[aOff + (full + r) * rowStep + p * colStep] : 0f;
+                }
+            }
+        }
         for (int j = 0; j < n; j += NR) {
             int w = Math.min(NR, n - j);
             float[] pb = b;
@@ -116,29 +131,19 @@ final class VectorGemm {
                 pld = NR;
                 packPanel(transB, k, w, b, bOff, ldb, j, pb);
             }
-            int i = 0;
-            for (; i + MR <= m; i += MR) {
-                float[] ta = packedA ? s.a : a;
-                int ap = packedA ? i * k : aOff + i * rowStep;
-                int rs = packedA ? 1 : rowStep;
-                int cs = packedA ? MR : colStep;
+            for (int i = 0; i < m; i += MR) {
+                float[] ta = i == full ? s.rows : packedA ? s.a : a;
+                int ap = i == full ? 0 : packedA ? i * k : aOff + i * rowStep;
+                int rs = i == full || packedA ? 1 : rowStep;
+                int cs = i == full || packedA ? MR : colStep;
                 int cp = cOff + i * ldc + j;
-                if (w == NR) {
+                if (w == NR && i < full) {
                     tile8x2(k, ta, ap, rs, cs, pb, pOff, pld, accumulate, c, cp, ldc);
                 } else {
-                    copyEdge(accumulate, c, cp, ldc, s.edge, MR, w, true);
+                    int h = Math.min(MR, m - i);
+                    copyEdge(accumulate, c, cp, ldc, s.edge, h, w, true);
                     tile8x2(k, ta, ap, rs, cs, pb, pOff, pld, accumulate, s.edge, 0, NR);
-                    copyEdge(true, c, cp, ldc, s.edge, MR, w, false);
-                }
-            }
-            for (; i < m; i++) {
-                int cp = cOff + i * ldc + j;
-                if (w == NR) {
-                    row2(k, a, aOff + i * rowStep, colStep, pb, pOff, pld, accumulate, c, cp);
-                } else {
-                    copyEdge(accumulate, c, cp, ldc, s.edge, 1, w, true);
-                    row2(k, a, aOff + i * rowStep, colStep, pb, pOff, pld, accumulate, s.edge, 0);
-                    copyEdge(true, c, cp, ldc, s.edge, 1, w, false);
+                    copyEdge(true, c, cp, ldc, s.edge, h, w, false);
                 }
             }
         }
@@ -232,17 +237,5 @@ final class VectorGemm {
         c61.intoArray(c, cp + 6 * ldc + L);
         c70.intoArray(c, cp + 7 * ldc);
         c71.intoArray(c, cp + 7 * ldc + L);
-    }
-
-    /** One row × 32 columns (the rows below the last full tile). */
-    private static void row2(int k, float[] a, int ap, int cs, float[] b, int bp, int ldb, boolean acc, float[] c, int cp) {
-        FloatVector c0 = start(acc, c, cp), c1 = start(acc, c, cp + L);
-        for (int p = 0; p < k; p++, ap += cs, bp += ldb) {
-            FloatVector x = FloatVector.broadcast(S, a[ap]);
-            c0 = x.fma(FloatVector.fromArray(S, b, bp), c0);
-            c1 = x.fma(FloatVector.fromArray(S, b, bp + L), c1);
-        }
-        c0.intoArray(c, cp);
-        c1.intoArray(c, cp + L);
     }
 }
