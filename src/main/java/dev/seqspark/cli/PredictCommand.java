@@ -65,7 +65,8 @@ public final class PredictCommand implements Callable<Integer> {
         String in = ClassifyInput.format(inputFormat, input, false);
         String source = Locations.input(input, "the input", false);   // where the default file system says
         String label = labelCol != null ? labelCol : in.equals("tsv") ? "label" : null;
-        try (Sessions.Handle session = Sessions.open("seqspark predict", master)) {
+        try (Sessions.Handle session = Sessions.open("seqspark predict", master);
+             Sessions.Setting splits = Sessions.evenSplits(session.spark(), Locations.bytes(source))) {
             SparkSession spark = session.spark();
             SparkOutput.checkWritable(spark, output, overwrite);
             long t0 = System.nanoTime();

@@ -84,7 +84,9 @@ public final class ScoreCommand implements Callable<Integer> {
             throw new UserError("--input-format must be text, parquet, json or auto, got '" + inputFormat + "'");
         }
         String source = Locations.input(input, "the input", false);   // where the default file system says
-        try (Sessions.Handle session = Sessions.open("seqspark score", master)) {
+        long inputBytes = Locations.bytes(source);
+        try (Sessions.Handle session = Sessions.open("seqspark score", master);
+             Sessions.Setting splits = Sessions.evenSplits(session.spark(), inputBytes)) {
             SparkSession spark = session.spark();
             SparkOutput.checkWritable(spark, output, overwrite);   // a user's folder is never replaced
             long t0 = System.nanoTime();
@@ -103,7 +105,7 @@ public final class ScoreCommand implements Callable<Integer> {
                 cols.add(fmt.equals("csv") ? functions.to_json(functions.col("top_k")).as("top_k") : functions.col("top_k"));
             }
             Observation totals = new Observation("seqspark-score");
-            try (JobProgress progress = JobProgress.start(spark, "seqspark-score", Locations.bytes(source));
+            try (JobProgress progress = JobProgress.start(spark, "seqspark-score", inputBytes);
                  ProgressReporter reporter = ProgressReporter.every(progressSeconds, "score", progress)) {
                 sc.setJobGroup(progress.group(), "seqspark score: " + model + " on " + source + " -> " + output, false);
                 Dataset<Row> scored = scorer.transformCounting(rows, progress.counters())

@@ -79,4 +79,39 @@ public final class Sessions {
     public static boolean clusterDeployMode() {
         return "cluster".equals(new SparkConf().get("spark.submit.deployMode", "client"));
     }
+
+    /** Spark's own cap on a file split, and the setting that changes it. */
+    static final String MAX_SPLIT = "spark.sql.files.maxPartitionBytes";
+    static final long MIN_SPLIT_BYTES = 256L << 10;
+    static final int SPLITS_PER_CORE = 3;
+
+    /** A session setting made for a while (none when {@code key} is null); closing it unsets it again. */
+    public record Setting(SparkSession spark, String key) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (key != null) {
+                spark.conf().unset(key);
+            }
+        }
+    }
+
+    /**
+     * Splits of file input of {@code inputBytes} in all sized for an even share of the work on every task slot,
+     * until the returned setting is closed. Spark's splits are at most {@value #MAX_SPLIT} (128 MB) but no
+     * smaller than {@code spark.sql.files.openCostInBytes} (4 MB) apart from the last: on 2 cores a 5 MB file
+     * becomes 4.5 MB + 0.5 MB, and one core scores 90% of it while the other waits. Here the cap is the input
+     * over {@value #SPLITS_PER_CORE} splits per core (so that tasks of unequal speed still end near together),
+     * at least 256 KB, at most Spark's. A cap the user set (spark-submit, the session) is left alone; so is the
+     * input when its size is unknown (−1).
+     */
+    public static Setting evenSplits(SparkSession spark, long inputBytes) {
+        if (inputBytes <= 0 || spark.conf().contains(MAX_SPLIT)) {
+            return new Setting(spark, null);
+        }
+        long spark128 = 128L << 20;
+        long splits = Math.max(1, spark.sparkContext().defaultParallelism()) * (long) SPLITS_PER_CORE;
+        long cap = Math.max(MIN_SPLIT_BYTES, Math.min(spark128, (inputBytes + splits - 1) / splits));
+        spark.conf().set(MAX_SPLIT, Long.toString(cap));
+        return new Setting(spark, MAX_SPLIT);
+    }
 }
