@@ -168,7 +168,12 @@ class SparkTrainingTest {
                 Evaluator.Loss b = Evaluator.evaluate(spec, viaSpark.weights(), valid, 0, valid.length,
                         CFG.batchSize(), CFG.numSteps());
                 assertEquals(b.tokens(), a.tokens());
-                assertEquals(b.lossSum(), a.lossSum(), 1e-9 * b.lossSum(), "distributed validation = one machine's");
+                // The shards' validation batches hold other rows than one machine's. Where the multiplies run in
+                // VectorGemm (AVX-512) each row's result is the same FMA chain wherever the row sits (this held at
+                // 1e-9 on such hosts); OpenBLAS's kernels (AVX2 hosts, the scalar execution) may round a row in the last
+                // bit by its place in the batch: 1.2e-9 relative seen on a Zen 1 host. One token more or less would
+                // move the sum by ~1e-4 of it.
+                assertEquals(b.lossSum(), a.lossSum(), 1e-7 * b.lossSum(), "distributed validation = one machine's");
             }
         }
     }
