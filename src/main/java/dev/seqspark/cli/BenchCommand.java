@@ -64,6 +64,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "instead: the sgemm rate (GFLOP/s) of C (M×N) += A (M×K) · Bᵀ (N×K), the head's shape")
     String gemm;
 
+    @Option(names = "--gemm-op", defaultValue = "NT", paramLabel = "OP",
+            description = "with --gemm: NT = A·Bᵀ (the head's forward), NN = A (M×K) · B (K×N) (a time step's "
+                    + "h·W_hhᵀ and its backward), TN = Aᵀ (A stored K×M) · B (the weight gradients) (default: ${DEFAULT-VALUE})")
+    String gemmOp;
+
     @Override
     public Integer call() throws Exception {
         if (gemm != null) {
@@ -176,10 +181,15 @@ public final class BenchCommand implements Callable<Integer> {
         int m = Integer.parseInt(d[0]);
         int n = Integer.parseInt(d[1]);
         int k = Integer.parseInt(d[2]);
-        double gflops = TrainingBenchmark.gemmGflops(m, n, k, seconds, warmup);
+        String op = gemmOp.toUpperCase(java.util.Locale.ROOT);
+        if (!java.util.List.of("NT", "NN", "TN").contains(op)) {
+            throw new UserError("--gemm-op must be NT, NN or TN, got '" + gemmOp + "'");
+        }
+        double gflops = TrainingBenchmark.gemmGflops(op.charAt(0) == 'T', op.charAt(1) == 'T', m, n, k, seconds, warmup);
         ObjectNode json = new ObjectMapper().createObjectNode();
         json.put("impl", "seqspark");
         json.put("gemm", gemm);
+        json.put("op", op);
         json.put("blas", Blas.shortName());
         json.put("gflops", round(gflops, 2));
         System.out.println(json);

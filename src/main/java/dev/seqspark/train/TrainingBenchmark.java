@@ -55,8 +55,12 @@ public final class TrainingBenchmark {
         return Result.of(t, loss[0]);
     }
 
-    /** GFLOP/s of C (m×n) = A (m×k) · Bᵀ (B is n×k), as the head's forward multiplies, on this thread. */
-    public static double gemmGflops(int m, int n, int k, double seconds, double warmupSeconds) {
+    /**
+     * GFLOP/s of C (m×n) = op(A)·op(B) on this thread, every matrix dense and row-major: op(A) = A (m×k) or, with
+     * {@code transA}, Aᵀ for A stored k×m; op(B) = B (k×n) or, with {@code transB}, Bᵀ for B stored n×k.
+     */
+    public static double gemmGflops(boolean transA, boolean transB, int m, int n, int k, double seconds,
+                                    double warmupSeconds) {
         float[] a = new float[m * k];
         float[] b = new float[n * k];
         float[] c = new float[m * n];
@@ -68,7 +72,7 @@ public final class TrainingBenchmark {
             b[i] = (float) rng.nextDouble();
         }
         TimedLoop.Timing t = TimedLoop.run(seconds, warmupSeconds, () -> {
-            dev.seqspark.nn.Blas.gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n);
+            dev.seqspark.nn.Blas.gemm(transA, transB, m, n, k, 1f, a, 0, transA ? m : k, b, 0, transB ? k : n, 0f, c, 0, n);
             return 1;
         }, null);
         return 2.0 * m * n * k * t.units() / t.seconds() / 1e9;

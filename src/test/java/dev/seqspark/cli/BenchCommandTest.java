@@ -43,4 +43,17 @@ class BenchCommandTest {
         String err = ((String) r[2]).strip();
         assertTrue(err.contains("--mode must be train or score") && !err.contains("\n"), err);
     }
+
+    @Test
+    void gemmMeasuresEachOperandLayoutAndRefusesAnUnknownOne() throws IOException {
+        for (String op : new String[] {"NT", "NN", "TN"}) {
+            JsonNode j = bench("--gemm", "9x20x7", "--gemm-op", op.toLowerCase(java.util.Locale.ROOT));
+            assertEquals(op, j.get("op").asText());
+            assertTrue(j.get("gflops").asDouble() > 0, j.toString());
+        }
+        Object[] r = ScoreCommandTest.run("bench", "--gemm", "9x20x7", "--gemm-op", "TT", "--seconds", "0.1");
+        assertEquals(2, r[0]);
+        String err = ((String) r[2]).strip();
+        assertTrue(err.contains("--gemm-op must be NT, NN or TN") && !err.contains("\n"), err);
+    }
 }
