@@ -61,7 +61,7 @@ public final class BenchCommand implements Callable<Integer> {
     int maxVocab;
 
     @Option(names = "--gemm", paramLabel = "MxNxK",
-            description = "instead: the sgemm rate (GFLOP/s) of C (M×N) += A (M×K) · Bᵀ (N×K), the head's shape")
+            description = "instead: the sgemm rate (GFLOP/s) of C (M×N) = op(A) (M×K) · op(B) (K×N), operands as --gemm-op says")
     String gemm;
 
     @Option(names = "--gemm-op", defaultValue = "NT", paramLabel = "OP",

@@ -80,8 +80,9 @@ public final class Sessions {
         return "cluster".equals(new SparkConf().get("spark.submit.deployMode", "client"));
     }
 
-    /** Spark's own cap on a file split, and the setting that changes it. */
+    /** The setting that caps a file split, Spark's default for it, and the smallest cap set here. */
     static final String MAX_SPLIT = "spark.sql.files.maxPartitionBytes";
+    static final long SPARK_MAX_SPLIT_BYTES = 128L << 20;
     static final long MIN_SPLIT_BYTES = 256L << 10;
     static final int SPLITS_PER_CORE = 3;
 
@@ -108,9 +109,8 @@ public final class Sessions {
         if (inputBytes <= 0 || spark.conf().contains(MAX_SPLIT)) {
             return new Setting(spark, null);
         }
-        long spark128 = 128L << 20;
         long splits = Math.max(1, spark.sparkContext().defaultParallelism()) * (long) SPLITS_PER_CORE;
-        long cap = Math.max(MIN_SPLIT_BYTES, Math.min(spark128, (inputBytes + splits - 1) / splits));
+        long cap = Math.max(MIN_SPLIT_BYTES, Math.min(SPARK_MAX_SPLIT_BYTES, (inputBytes + splits - 1) / splits));
         spark.conf().set(MAX_SPLIT, Long.toString(cap));
         return new Setting(spark, MAX_SPLIT);
     }
