@@ -7,6 +7,8 @@ import dev.seqspark.nn.CellType;
 import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.train.TrainingBenchmark;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -174,15 +176,15 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private int gemmRate() {
-        String[] d = gemm.toLowerCase(java.util.Locale.ROOT).split("x");
+        String[] d = gemm.toLowerCase(Locale.ROOT).split("x");
         if (d.length != 3) {
             throw new UserError("--gemm expects MxNxK, e.g. 1120x30000x512");
         }
         int m = Integer.parseInt(d[0]);
         int n = Integer.parseInt(d[1]);
         int k = Integer.parseInt(d[2]);
-        String op = gemmOp.toUpperCase(java.util.Locale.ROOT);
-        if (!java.util.List.of("NT", "NN", "TN").contains(op)) {
+        String op = gemmOp.toUpperCase(Locale.ROOT);
+        if (!List.of("NT", "NN", "TN").contains(op)) {
             throw new UserError("--gemm-op must be NT, NN or TN, got '" + gemmOp + "'");
         }
         double gflops = TrainingBenchmark.gemmGflops(op.charAt(0) == 'T', op.charAt(1) == 'T', m, n, k, seconds, warmup);
