@@ -2,10 +2,17 @@ package dev.seqspark.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.seqspark.bench.ClassifierBenchmark;
+import dev.seqspark.bench.ScoringBenchmark;
+import dev.seqspark.bench.TrainingBenchmark;
+import dev.seqspark.model.ClassifierSpec;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.Blas;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ModelSpec;
-import dev.seqspark.train.TrainingBenchmark;
+import dev.seqspark.nn.Pooling;
+import dev.seqspark.text.Tokenizer;
+import dev.seqspark.text.TokenizerConfig;
+import dev.seqspark.train.ClassifierTrainConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -91,12 +98,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (!(seconds > 0) || !(warmup >= 0)) {
             throw new UserError("--seconds must be positive and --warmup non-negative");
         }
-        ModelSpec spec = new ModelSpec(CellType.fromId(cell), vocab, embedding, hidden, layers, true, 0.0);
+        LanguageModelSpec spec = new LanguageModelSpec(CellType.fromId(cell), vocab, embedding, hidden, layers, true, 0.0);
         System.err.printf("bench: %s, %d layer(s), hidden %d, %s, batch %d, steps %d, vocab %d; BLAS %s%n",
                 spec.cell().id, layers, hidden, embedding > 0 ? "embedding " + embedding : "one-hot", batch, steps, vocab,
                 Blas.describe());
         TrainingBenchmark.Result r = mode.equals("score")
-                ? dev.seqspark.score.ScoringBenchmark.run(spec, batch, recordTokens, seconds, warmup, seed,
+                ? ScoringBenchmark.run(spec, batch, recordTokens, seconds, warmup, seed,
                         line -> System.err.println("bench: " + line))
                 : TrainingBenchmark.run(spec, batch, steps, seconds, warmup, seed,
                         line -> System.err.println("bench: " + line));
@@ -138,19 +145,19 @@ public final class BenchCommand implements Callable<Integer> {
         if (data == null || !java.nio.file.Files.isRegularFile(data)) {
             throw new UserError("--task classify needs --data, a label<TAB>text file (seqspark passages writes one)");
         }
-        var tok = new dev.seqspark.text.Tokenizer(new dev.seqspark.text.TokenizerConfig(
-                dev.seqspark.text.TokenizerConfig.Level.WORD, true, true));
-        var d = dev.seqspark.train.ClassifierBenchmark.encode(java.nio.file.Files.readAllLines(data), tok, minFreq,
+        var tok = new Tokenizer(new TokenizerConfig(
+                TokenizerConfig.Level.WORD, true, true));
+        var d = ClassifierBenchmark.encode(java.nio.file.Files.readAllLines(data), tok, minFreq,
                 maxVocab, 0);
-        var spec = new dev.seqspark.nn.ClassifierSpec(d.vocab().size(), embedding,
-                dev.seqspark.nn.ClassifierSpec.parseBlocks(blocks), dev.seqspark.nn.Pooling.fromId(pooling), d.labels().size());
+        var spec = new ClassifierSpec(d.vocab().size(), embedding,
+                ClassifierSpec.parseBlocks(blocks), Pooling.fromId(pooling), d.labels().size());
         System.err.printf("bench: classify %s, %s pooling, embedding %d, vocabulary %d, %d records, %,d tokens, batch %d, "
-                + "%s; BLAS %s%n", dev.seqspark.nn.ClassifierSpec.formatBlocks(spec.blocks()), pooling, embedding,
+                + "%s; BLAS %s%n", ClassifierSpec.formatBlocks(spec.blocks()), pooling, embedding,
                 d.vocab().size(), d.records().size(), d.records().tokenCount(), batch, mode, Blas.describe());
-        dev.seqspark.train.ClassifierBenchmark.Result r = mode.equals("predict")
-                ? dev.seqspark.train.ClassifierBenchmark.predict(spec, d.records(), d.vocab(), d.labels(), tok, batch,
+        ClassifierBenchmark.Result r = mode.equals("predict")
+                ? ClassifierBenchmark.predict(spec, d.records(), d.vocab(), d.labels(), tok, batch,
                         seconds, warmup)
-                : dev.seqspark.train.ClassifierBenchmark.train(spec, new dev.seqspark.train.ClassifierTrainConfig(batch,
+                : ClassifierBenchmark.train(spec, new ClassifierTrainConfig(batch,
                         optimizer, optimizer.equals("adam") ? 0.002 : 0.5, 1.0, seed, null), d.records(), seconds, warmup,
                         line -> System.err.println("bench: " + line));
         ObjectNode json = new ObjectMapper().createObjectNode();

@@ -2,11 +2,14 @@ package dev.seqspark.cli;
 
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.model.Generator;
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.spark.JobProgress;
 import dev.seqspark.spark.Sessions;
 import dev.seqspark.spark.SparkOutput;
-import dev.seqspark.train.Generator;
-import dev.seqspark.train.LanguageModel;
+import dev.seqspark.text.Tokenizer;
+import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.train.Seeds;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -67,7 +70,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Model m = ModelDir.readForInference(Locations.of(model));   // before anything else: a bad model is refused in one line
+        Model<LanguageModelSpec> m = ModelDir.readForInference(Locations.of(model), LanguageModelSpec.class);   // before anything else: a bad model is refused in one line
         Generator.Sampling sampling = new Generator.Sampling(temperature, topK, seed);
         if (length < 0) {
             throw new UserError("--length must be non-negative");
@@ -88,7 +91,7 @@ public final class GenerateCommand implements Callable<Integer> {
             SparkOutput.checkWritable(spark, output, overwrite);   // a user's folder is never replaced
             long t0 = System.nanoTime();
             var sc = spark.sparkContext();
-            Broadcast<Model> b = JavaSparkContext.fromSparkContext(sc).broadcast(m);
+            Broadcast<Model<LanguageModelSpec>> b = JavaSparkContext.fromSparkContext(sc).broadcast(m);
             int n = length;
             double temp = temperature;
             int k = topK;
@@ -132,13 +135,27 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     /** The prefix followed by the generated text (null for a prefix with no tokens). */
-    static String generate(Model m, String prefix, int length, Generator.Sampling sampling) {
+    static String generate(Model<LanguageModelSpec> m, String prefix, int length, Generator.Sampling sampling) {
         List<String> toks = m.tokenizer().textTokens(prefix);
         if (toks.isEmpty()) {
             return null;
         }
         LanguageModel lm = new LanguageModel(m.spec(), m.params());
         int[] ids = Generator.generate(lm, m.vocab().encode(toks), length, sampling);
-        return TrainCommand.detokenize(m, ids);
+        return detokenize(m, ids);
+    }
+
+    /** Token ids as text: characters joined, words with a space between (none around a newline). */
+    static String detokenize(Model<?> model, int[] ids) {
+        StringBuilder sb = new StringBuilder();
+        boolean words = model.config().tokenizer().level() == TokenizerConfig.Level.WORD;
+        for (int i = 0; i < ids.length; i++) {
+            String t = model.vocab().token(ids[i]);
+            if (words && i > 0 && !t.equals(Tokenizer.NEWLINE) && sb.length() > 0 && sb.charAt(sb.length() - 1) != '\n') {
+                sb.append(' ');
+            }
+            sb.append(t);
+        }
+        return sb.toString();
     }
 }

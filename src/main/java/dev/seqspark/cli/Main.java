@@ -1,7 +1,7 @@
 package dev.seqspark.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * The {@code seqspark} command: one entry point, one subcommand per job. Errors a user can fix (bad

@@ -2,43 +2,48 @@ package dev.seqspark.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.seqspark.io.Checkpoint;
 import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
-import dev.seqspark.io.ModelConfig;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.io.OutputDir;
-import dev.seqspark.nn.Blas;
-import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ModelSpec;
-import dev.seqspark.optim.Optimizers;
+import dev.seqspark.model.ClassifierSpec;
+import dev.seqspark.model.Generator;
+import dev.seqspark.model.LanguageModelSpec;
+import dev.seqspark.model.NetworkSpec;
+import dev.seqspark.spark.ClassifierEvaluation;
+import dev.seqspark.spark.SequenceClassificationModel;
 import dev.seqspark.spark.Sessions;
-import dev.seqspark.spark.ShardedCorpus;
-import dev.seqspark.spark.SparkWorkers;
-import dev.seqspark.text.Partitioning;
-import dev.seqspark.text.Tokenizer;
-import dev.seqspark.text.TokenizerConfig;
-import dev.seqspark.text.Vocab;
-import dev.seqspark.train.Generator;
+import dev.seqspark.spark.TrainingRun;
+import dev.seqspark.train.ClassifierTask;
 import dev.seqspark.train.ModelState;
-import dev.seqspark.train.OuterUpdate;
-import dev.seqspark.train.ShardTrainer;
-import dev.seqspark.train.TrainConfig;
+import dev.seqspark.train.Settings;
 import dev.seqspark.train.TrainingLoop;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code seqspark train}: distributed training of a language model on Spark; see conf/*.properties for every setting. */
+/**
+ * {@code seqspark train}: distributed training of either task on Spark ({@link TrainingRun}); see conf/*.properties
+ * for every setting. After every epoch the output directory holds a usable model directory and a checkpoint; a
+ * language model's run ends with text generated from a prefix, a classifier's with its test records' metrics.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train a recurrent language model (--task lm, the default) or a sequence classifier (--task",
                 "classify) on Spark: the data is cut into W shards, every worker trains its shard, the driver combines",
@@ -65,8 +70,8 @@ public final class TrainCommand implements Callable<Integer> {
     String master;
 
     /** What --set may change when resuming: anything else would make the continued run a different run. */
-    private static final Set<String> RESUMABLE = Set.of("train.epochs", "generate.prefix", "generate.length", "data.path",
-            "data.test_path");
+    private static final Set<String> RESUMABLE = Set.of("train.epochs", "generate.prefix", "generate.length",
+            "generate.temperature", "data.path", "data.test_path");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
@@ -74,9 +79,6 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume && init != null) {
             throw new UserError("--resume continues DIR's own run; it cannot be combined with --init");
         }
-        Settings settings;
-        Checkpoint.State checkpoint = null;
-        Model base = null;
         Location output = Locations.of(outputArg);
         Location configFile = config == null ? null : Locations.of(config);
         List<String> overrides = new ArrayList<>();
@@ -85,6 +87,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         overrides.addAll(sets);
         OutputDir.recover(output);    // a run killed while committing its checkpoint left it to be completed
+        Settings settings;
+        Checkpoint.State checkpoint = null;
         if (resume) {
             if (!Checkpoint.exists(output)) {
                 throw new UserError("nothing to resume: " + output + " has no " + Checkpoint.FILE);
@@ -94,9 +98,9 @@ public final class TrainCommand implements Callable<Integer> {
             List<String> asked = new ArrayList<>();
             asked.add("task=" + checkpoint.settings().getOrDefault("task", Settings.LM));
             asked.addAll(overrides);
-            settings = resumedSettings(checkpoint.settings(), Settings.load(configFile, asked));
+            settings = resumedSettings(checkpoint.settings(), load(configFile, asked));
         } else {
-            settings = Settings.load(configFile, overrides);
+            settings = load(configFile, overrides);
             if (output.exists() && !overwrite) {
                 throw new UserError("output directory " + output + " exists; add --overwrite to replace it or --resume to continue it");
             }
@@ -104,120 +108,122 @@ public final class TrainCommand implements Callable<Integer> {
                 OutputDir.checkReplaceable(output);   // before any work: a user's folder is never replaced
             }
         }
-        if (settings.task().equals(Settings.CLASSIFY)) {
-            return new ClassifyTrain(settings, checkpoint, output, init == null ? null : Locations.of(init), resume,
-                    master).run();
-        }
-        if (resume) {
-            base = ModelDir.read(output);
-        } else if (init != null) {
-            base = ModelDir.read(Locations.of(init));
-        }
+        boolean classify = settings.task().equals(Settings.CLASSIFY);
+        Class<? extends NetworkSpec> kind = classify ? ClassifierSpec.class : LanguageModelSpec.class;
+        Model<?> base = resume ? ModelDir.read(output, kind) : init != null ? ModelDir.read(Locations.of(init), kind) : null;
         if (output.isLocal() && Sessions.clusterDeployMode()) {
             System.err.println("train: warning: " + output + " is on the local disk of the node that runs this "
                     + "driver (cluster deploy mode); use a shared file system (hdfs://, s3a://, ...) to keep the model");
         }
-        TrainConfig tc = trainConfig(settings);
-        TokenizerConfig tokCfg = base != null ? base.config().tokenizer() : tokenizerConfig(settings);
-        Tokenizer tokenizer = new Tokenizer(tokCfg);
-        String path = Locations.input(settings.get("data.path"), "the corpus", true);
+        // Every input is checked before Spark starts.
+        String trainPath = classify ? path(settings, "data.path", true) : Locations.input(settings.get("data.path"), "the corpus", true);
+        String validPath = classify ? path(settings, "data.valid_path", false) : null;
+        String testPath = classify ? path(settings, "data.test_path", false) : null;
         int epochs = settings.getInt("train.epochs");
 
         try (Sessions.Handle session = Sessions.open("seqspark train", master)) {
             SparkSession spark = session.spark();
-            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            int workers = settings.getInt("dist.workers") > 0 ? settings.getInt("dist.workers") : jsc.defaultParallelism();
-            long t0 = System.nanoTime();
-            ShardedCorpus corpus = ShardedCorpus.build(spark, path, tokenizer, base != null ? base.vocab() : null,
-                    settings.getInt("data.min_freq"), settings.getInt("data.max_vocab"),
-                    settings.getDouble("data.valid_fraction"), workers,
-                    tc.batchSize(), tc.numSteps(), ShardTrainer.minShardTokens(tc));
-            ModelSpec spec = base != null ? base.spec() : modelSpec(settings, corpus.vocab.size());
-            ModelConfig modelConfig = new ModelConfig(spec, tokCfg);
-            Vocab vocab = corpus.vocab;
-            int firstEpoch = 0;
-            ModelState start;
-            List<JsonNode> metrics = new ArrayList<>();
-            if (checkpoint != null) {
-                firstEpoch = checkpoint.epochsDone();
-                start = new ModelState(base.weights(), checkpoint.optimizerState(), checkpoint.optimizerSteps(),
-                        checkpoint.blockMomentum());
-                metrics.addAll(ModelDir.readMetrics(output));
-            } else if (base != null) {
-                start = new ModelState(base.weights(),
-                        new float[Optimizers.stateSize(tc.optimizer(), base.weights().length)], 0);
-            } else {
-                start = ShardTrainer.initialState(spec, tc, tc.seed());
-            }
-            System.err.printf("train: corpus %s: %,d tokens (%,d training, %,d validation), vocabulary %d, read and sharded in %.1f s%n",
-                    path, corpus.tokens, corpus.trainTokens, corpus.validTokens, vocab.size(), (System.nanoTime() - t0) / 1e9);
-            int syncEvery = syncEvery(settings, workers);
-            OuterUpdate outer = outerUpdate(settings, workers);
-            System.err.printf("train: %s, %d layer(s), hidden %d, %s input, %,d parameters; %d workers on %s; "
-                            + "batch %d x %d steps, %s, lr %s, clip %s; %s %s; BLAS %s%n",
-                    spec.cell().id, spec.numLayers(), spec.hiddenSize(),
-                    spec.embeddingDim() > 0 ? "embedding " + spec.embeddingDim() : "one-hot", start.weights().length,
-                    workers, jsc.master(), tc.batchSize(), tc.numSteps(), tc.optimizer(), tc.lr(), tc.clip(), outer,
-                    syncEvery > 0 ? "every " + syncEvery + " batches" : "once per epoch", Blas.describe());
-            if (firstEpoch >= epochs) {
-                System.err.printf("train: %s already holds %d epochs (train.epochs = %d): nothing to do%n", output, firstEpoch, epochs);
-            }
-            Map<String, String> all = settings.all();
-            all.put("dist.workers", String.valueOf(workers));   // resolved: a resume elsewhere keeps W
-
-            int first = firstEpoch;
-            TrainingLoop.Listener listener = new TrainingLoop.Listener() {
-                final long started = System.nanoTime();
-
-                @Override
-                public void roundEnd(int epoch, int round, int rounds, long tokens, double seconds, double loss) {
-                    if (rounds > 1 && (round + 1) % Math.max(1, rounds / 5) == 0 && round + 1 < rounds) {
-                        System.err.printf("train: epoch %d/%d  round %d/%d  train ppl %.3f  %,.0f tokens/s%n",
-                                epoch + 1, epochs, round + 1, rounds, Math.exp(loss), tokens / seconds);
-                    }
+            TrainingRun.Data data = classify
+                    ? new TrainingRun.Data(records(spark, settings, trainPath), validPath == null ? null
+                            : records(spark, settings, validPath), trainPath)
+                    : new TrainingRun.Data(spark.read().text(trainPath), null, trainPath);
+            try (TrainingRun<?> run = TrainingRun.prepare(spark, settings, data, base)) {
+                System.err.printf("train: %s; read and sharded in %.1f s%n", run.corpus.describe(trainPath), run.prepareSeconds);
+                ModelState start = run.start(base, checkpoint);
+                int firstEpoch = checkpoint == null ? 0 : checkpoint.epochsDone();
+                System.err.println("train: " + run.describe(start.weights().length));
+                if (firstEpoch >= epochs) {
+                    System.err.printf("train: %s already holds %d epochs (train.epochs = %d): nothing to do%n", output,
+                            firstEpoch, epochs);
                 }
-
-                @Override
-                public void epochEnd(TrainingLoop.EpochMetrics m, ModelState state) {
-                    ObjectNode line = JSON.createObjectNode();
-                    line.put("epoch", m.epoch());
-                    line.put("train_perplexity", m.trainPerplexity());
-                    line.put("valid_perplexity", Double.isNaN(m.validPerplexity()) ? null : m.validPerplexity());
-                    line.put("tokens_per_second", Math.round(m.tokensPerSecond()));
-                    line.put("seconds", Math.round(m.seconds() * 1000) / 1000.0);
-                    line.put("tokens", m.tokens());
-                    line.put("workers", workers);
-                    line.put("rounds", m.rounds());
-                    line.put("round_overhead_seconds", Math.round(m.roundOverheadSeconds() * 1000) / 1000.0);
-                    metrics.add(line);
-                    try {
-                        Checkpoint.write(output, new Model(modelConfig, vocab, state.weights()), metrics,
-                                new Checkpoint.State(m.epoch(), state.optimizerSteps(), state.optimizerState(),
-                                        state.blockMomentum(), all));
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("cannot write the checkpoint to " + output + ": " + e.getMessage(), e);
-                    }
-                    double elapsed = (System.nanoTime() - started) / 1e9;
-                    double eta = elapsed / (m.epoch() - first) * (epochs - m.epoch());
-                    System.err.printf("train: epoch %d/%d  train ppl %.3f  valid ppl %s  %,.0f tokens/s  %.1f s  "
-                                    + "overhead %.1f%%  ETA %d:%02d%n", m.epoch(), epochs, m.trainPerplexity(),
-                            Double.isNaN(m.validPerplexity()) ? "-" : String.format("%.3f", m.validPerplexity()),
-                            m.tokensPerSecond(), m.seconds(), 100 * m.roundOverheadSeconds() / m.seconds(),
-                            (long) eta / 60, (long) eta % 60);
+                List<JsonNode> metrics = new ArrayList<>(checkpoint == null ? List.of() : ModelDir.readMetrics(output));
+                ModelState last;
+                try {
+                    last = run.run(start, firstEpoch, epochs, new Progress(run, output, settings, metrics, firstEpoch, epochs));
+                } catch (TrainingLoop.DivergedException e) {
+                    throw new UserError(e.getMessage());
                 }
-            };
-            ModelState last;
-            try (SparkWorkers sw = new SparkWorkers(jsc, corpus, spec, tc)) {
-                last = new TrainingLoop(sw, syncEvery, outer, listener).run(start, firstEpoch, epochs);
-            } catch (TrainingLoop.DivergedException e) {
-                throw new UserError(e.getMessage());
+                System.err.println("train: model written to " + output);
+                if (classify) {
+                    if (testPath != null) {
+                        test(spark, settings, run.model(last.weights()), testPath);
+                    }
+                } else {
+                    sample(run.model(last.weights()), settings);
+                }
             }
-            String sample = sample(new Model(modelConfig, vocab, last.weights()), settings.get("generate.prefix"),
-                    settings.getInt("generate.length"));
-            System.err.println("train: model written to " + output);
-            System.out.println(sample);
         }
         return 0;
+    }
+
+    /** After every round and epoch: progress lines, metrics.jsonl and the checkpoint. */
+    private static final class Progress implements TrainingLoop.Listener {
+        private final TrainingRun<?> run;
+        private final Location output;
+        private final List<JsonNode> metrics;
+        private final Map<String, String> settings;
+        private final int firstEpoch;
+        private final int epochs;
+        private final long started = System.nanoTime();
+
+        Progress(TrainingRun<?> run, Location output, Settings settings, List<JsonNode> metrics, int firstEpoch, int epochs) {
+            this.run = run;
+            this.output = output;
+            this.metrics = metrics;
+            this.settings = settings.all();
+            this.settings.put("dist.workers", String.valueOf(run.workers()));   // resolved: a resume elsewhere keeps W
+            this.firstEpoch = firstEpoch;
+            this.epochs = epochs;
+        }
+
+        @Override
+        public void roundEnd(int epoch, int round, int rounds, long examples, double seconds, double loss) {
+            if (rounds > 1 && (round + 1) % Math.max(1, rounds / 5) == 0 && round + 1 < rounds) {
+                System.err.printf("train: epoch %d/%d  round %d/%d  %s  %,.0f %s/s%n", epoch + 1, epochs, round + 1,
+                        rounds, run.task.trainLoss(loss), examples / seconds, run.task.examplesName());
+            }
+        }
+
+        @Override
+        public void epochEnd(TrainingLoop.EpochMetrics m, ModelState state) {
+            ObjectNode line = JSON.valueToTree(run.task.metrics(m));
+            line.put("workers", run.workers());
+            line.put("rounds", m.rounds());
+            line.put("round_overhead_seconds", Math.round(m.roundOverheadSeconds() * 1000) / 1000.0);
+            metrics.add(line);
+            try {
+                Checkpoint.write(output, run.model(state.weights()), metrics, new Checkpoint.State(m.epoch(),
+                        state.optimizerSteps(), state.optimizerState(), state.blockMomentum(), settings));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the checkpoint to " + output + ": " + e.getMessage(), e);
+            }
+            double elapsed = (System.nanoTime() - started) / 1e9;
+            double eta = elapsed / (m.epoch() - firstEpoch) * (epochs - m.epoch());
+            System.err.printf("train: epoch %d/%d  %s  %s  %,.0f %s/s  %.1f s  overhead %.1f%%  ETA %d:%02d%n", m.epoch(),
+                    epochs, run.task.trainLoss(m.trainLoss()), run.task.validation(m.valid()), m.examplesPerSecond(),
+                    run.task.examplesName(), m.seconds(), 100 * m.roundOverheadSeconds() / m.seconds(), (long) eta / 60,
+                    (long) eta % 60);
+        }
+    }
+
+    /** Defaults, then the config file (on any Hadoop file system; may be null), then {@code overrides}. */
+    static Settings load(Location configFile, List<String> overrides) {
+        Map<String, String> values = new TreeMap<>();
+        if (configFile != null) {
+            Properties p = new Properties();
+            try {
+                if (!configFile.isFile()) {
+                    throw new UserError("config file " + configFile + " does not exist");
+                }
+                try (Reader r = new InputStreamReader(configFile.open(), StandardCharsets.UTF_8.newDecoder())) {
+                    p.load(r);
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                throw new UserError("cannot read config file " + configFile + ": " + e.getMessage());
+            }
+            p.stringPropertyNames().forEach(k -> values.put(k, p.getProperty(k)));
+        }
+        return Settings.of(values, configFile == null ? "--set" : configFile.toString(), overrides);
     }
 
     /**
@@ -243,67 +249,96 @@ public final class TrainCommand implements Callable<Integer> {
         return Settings.of(stored, changes);
     }
 
-    /**
-     * dist.sync_every=auto: K = ceil(200 / W²) batches per worker per block, chosen by measurement (README,
-     * "Distributed"). A round is a Spark job, about 25 ms of scheduling and transfer whatever K: at W = 2 a block
-     * of 50 batches keeps that under 3% of an epoch (GRU-256), and BMUF still ends where one worker does; more
-     * workers need shorter blocks to keep that quality (W = 4: 13, W = 8: 4), as their momentum spans W blocks.
-     */
-    static final int BLOCK_SCALE = 200;
-
-    /** dist.sync_every: K batches per worker per round; auto = ceil(200 / W²), once per epoch for one worker. */
-    static int syncEvery(Settings s, int workers) {
-        String k = s.get("dist.sync_every");
-        if (!k.equals("auto")) {
-            return Integer.parseInt(k);
-        }
-        long w2 = (long) workers * workers;
-        return workers <= 1 ? 0 : (int) Math.max(1, (BLOCK_SCALE + w2 - 1) / w2);
-    }
-
-    /** dist.outer, dist.block_momentum (auto: 1 − 1/W) and dist.block_lr. */
-    static OuterUpdate outerUpdate(Settings s, int workers) {
-        if (s.get("dist.outer").equals("average")) {
-            return OuterUpdate.average();
-        }
-        String eta = s.get("dist.block_momentum");
-        return OuterUpdate.bmuf(eta.equals("auto") ? OuterUpdate.defaultMomentum(workers) : Double.parseDouble(eta),
-                s.getDouble("dist.block_lr"));
-    }
-
-    /** Greedy text from {@code prefix}, as the run's last line. */
-    static String sample(Model model, String prefix, int length) {
-        String text = GenerateCommand.generate(model, prefix, length, Generator.Sampling.greedy());
-        return text == null ? "" : text;
-    }
-
-    static String detokenize(Model model, int[] ids) {
-        StringBuilder sb = new StringBuilder();
-        boolean words = model.config().tokenizer().level() == TokenizerConfig.Level.WORD;
-        for (int i = 0; i < ids.length; i++) {
-            String t = model.vocab().token(ids[i]);
-            if (words && i > 0 && !t.equals(Tokenizer.NEWLINE) && sb.length() > 0 && sb.charAt(sb.length() - 1) != '\n') {
-                sb.append(' ');
+    /** A classifier's input path from {@code key}, checked; null when optional and empty. */
+    private static String path(Settings settings, String key, boolean required) {
+        String p = settings.get(key);
+        if (p.isBlank()) {
+            if (required) {
+                throw new UserError(key + " must name the training records for --task classify (label<TAB>text lines, "
+                        + "CSV, JSON or Parquet; see conf/authorship.properties)");
             }
-            sb.append(t);
+            return null;
         }
-        return sb.toString();
+        return Locations.input(p, key, true);
     }
 
-    static TrainConfig trainConfig(Settings s) {
-        String offset = s.get("data.offset");
-        return new TrainConfig(s.getInt("train.batch_size"), s.getInt("train.num_steps"),
-                Partitioning.fromId(s.get("data.partitioning")), offset.equals("random") ? null : Integer.valueOf(offset),
-                s.get("train.optimizer"), s.getDouble("train.lr"), s.getDouble("train.clip"), s.getLong("train.seed"));
+    private static Dataset<Row> records(SparkSession spark, Settings s, String path) {
+        return Inputs.labelled(spark, path, s.get("data.format"), s.get("data.text_col"), s.get("data.label_col"));
     }
 
-    static TokenizerConfig tokenizerConfig(Settings s) {
-        return new TokenizerConfig(TokenizerConfig.Level.fromId(s.get("data.tokenizer.level")),
-                s.getBool("data.tokenizer.lowercase"), s.getBool("data.tokenizer.letters_only"));
+    /** d2l's greedy continuation of generate.prefix (kept for parity), then a sampled one (seeded: reproducible). */
+    @SuppressWarnings("unchecked")
+    private static void sample(Model<?> model, Settings s) {
+        Model<LanguageModelSpec> m = (Model<LanguageModelSpec>) model;
+        String prefix = s.get("generate.prefix");
+        int length = s.getInt("generate.length");
+        double temperature = s.getDouble("generate.temperature");
+        String greedy = GenerateCommand.generate(m, prefix, length, Generator.Sampling.greedy());
+        System.out.println("greedy:  " + (greedy == null ? "" : greedy));
+        if (temperature > 0) {
+            String sampled = GenerateCommand.generate(m, prefix, length,
+                    new Generator.Sampling(temperature, 0, s.getLong("train.seed")));
+            System.out.printf("sampled: %s%n", sampled == null ? "" : sampled);
+        }
     }
 
-    static ModelSpec modelSpec(Settings s, int vocabSize) {
-        return new ModelSpec(CellType.fromId(s.get("model.cell")), vocabSize, s.getInt("model.embedding_dim"),
-                s.getInt("model.hidden_size"), s.getInt("model.num_layers"), true, s.getDouble("model.dropout"));
+    /** The test records' metrics: a progress line, the confusion matrix, and one JSON line on stdout. */
+    @SuppressWarnings("unchecked")
+    private static void test(SparkSession spark, Settings settings, Model<?> trained, String testPath) {
+        Model<ClassifierSpec> model = (Model<ClassifierSpec>) trained;
+        String labelCol = settings.get("data.label_col");
+        Dataset<Row> scored = new SequenceClassificationModel(model).setTextCol(settings.get("data.text_col"))
+                .setRawPredictionCol("").setProbabilityCol("").setPredictionCol("__prediction")
+                .transform(records(spark, settings, testPath));
+        ClassifierEvaluation.Observed o = ClassifierEvaluation.observe(scored, labelCol, "__prediction", model.labels());
+        o.dataset().write().format("noop").mode("overwrite").save();
+        ClassifierEvaluation.Summary s = o.summary();
+        System.err.printf("train: test %s: %,d records: accuracy %s, macro-F1 %s%s%s%n", testPath, s.evaluated(),
+                fmt(s.accuracy()), fmt(s.macroF1()), s.unseen() > 0 ? String.format("; %,d with labels the model does not "
+                        + "have, left out", s.unseen()) : "",
+                s.noToken() > 0 ? String.format("; %,d without a token, left out", s.noToken()) : "");
+        String table = s.metrics() == null ? null : s.metrics().confusionTable(model.labels());
+        if (table != null) {
+            System.err.println(table.lines().map(l -> "train:   " + l).reduce((a, b) -> a + "\n" + b).orElse(""));
+        }
+        System.out.println(summaryJson(s, model.labels()));
+    }
+
+    /** The summary as one JSON line: records, evaluated, unseen_labels, no_token, accuracy, macro_f1, confusion. */
+    static ObjectNode summaryJson(ClassifierEvaluation.Summary s, List<String> labels) {
+        ObjectNode j = JSON.createObjectNode();
+        j.put("records", s.records());
+        j.put("evaluated", s.evaluated());
+        j.put("unseen_labels", s.unseen());
+        j.put("unlabelled", s.unlabelled());
+        j.put("no_token", s.noToken());
+        putOrNull(j, "accuracy", s.accuracy());
+        putOrNull(j, "macro_f1", s.macroF1());
+        long[][] m = s.metrics() == null ? null : s.metrics().confusion();
+        if (m != null) {
+            ObjectNode cm = j.putObject("confusion");
+            ArrayNode l = cm.putArray("labels");
+            labels.forEach(l::add);
+            ArrayNode rows = cm.putArray("matrix");
+            for (long[] row : m) {
+                ArrayNode r = rows.addArray();
+                for (long x : row) {
+                    r.add(x);
+                }
+            }
+        }
+        return j;
+    }
+
+    private static void putOrNull(ObjectNode o, String key, double v) {
+        if (Double.isNaN(v)) {
+            o.putNull(key);
+        } else {
+            o.put(key, ClassifierTask.rounded(v));
+        }
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "-" : String.format("%.4f", v);
     }
 }

@@ -2,11 +2,10 @@ package dev.seqspark.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.seqspark.nn.ModelSpec;
+import dev.seqspark.model.NetworkSpec;
 import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.optim.Optimizers;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -17,7 +16,7 @@ import java.util.TreeMap;
  * settings) and {@code optimizer.safetensors} (the optimizer's flat state, when it has one). Every random
  * draw derives from the seed and (epoch, shard, batch), and hidden states start from zeros every epoch, so
  * nothing else is needed to continue byte for byte. The whole directory is replaced atomically
- * ({@link OutputDir}), on any Hadoop file system ({@link Location}; the {@link Path} methods are the local disk).
+ * ({@link OutputDir}), on any Hadoop file system ({@link Location}).
  */
 public final class Checkpoint {
     public static final String FILE = "checkpoint.json";
@@ -36,22 +35,10 @@ public final class Checkpoint {
         return ModelDir.isFile(dir.child(FILE));
     }
 
-    public static boolean exists(Path dir) {
-        return exists(Location.local(dir));
-    }
-
-    public static void write(Path dir, Model model, List<? extends JsonNode> metrics, State state) throws IOException {
-        write(Location.local(dir), model, metrics, state);
-    }
-
-    public static void write(Location dir, Model model, List<? extends JsonNode> metrics, State state) throws IOException {
-        write(dir, tmp -> ModelDir.writeContents(tmp, model, metrics), state);
-    }
-
-    /** A checkpoint of any task: {@code modelFiles} writes the model directory's files (a classifier's, a language model's). */
-    public static void write(Location dir, OutputDir.Contents modelFiles, State state) throws IOException {
+    /** The model directory of {@code model} with {@code metrics}, and what resuming needs, replacing {@code dir}. */
+    public static void write(Location dir, Model<?> model, List<? extends JsonNode> metrics, State state) throws IOException {
         OutputDir.write(dir, true, tmp -> {
-            modelFiles.writeTo(tmp);
+            ModelDir.writeContents(tmp, model, metrics);
             ObjectNode o = ModelDir.JSON.createObjectNode();
             o.put("format", FORMAT);
             o.put("version", VERSION);
@@ -96,12 +83,8 @@ public final class Checkpoint {
      * settings name (train.optimizer, {@link Optimizers#DEFAULT} when absent) for the parameter count the
      * directory's config.json implies, and optimizer.safetensors must hold exactly that, all checked before
      * the state is allocated. Every problem is a one-line {@link ModelFormatException} naming the file and key.
+     * Only a committed checkpoint, where the file system needs a marker for that.
      */
-    public static State read(Path dir) {
-        return read(Location.local(dir));
-    }
-
-    /** As {@link #read(Path)}, on any file system; only a committed checkpoint, where that needs a marker. */
     public static State read(Location dir) {
         Location f = dir.child(FILE);
         String where = f.toString();
@@ -120,7 +103,7 @@ public final class Checkpoint {
         }
         int epochs = ModelConfig.intField(o, "epochs_done", where, 0, Integer.MAX_VALUE);
         long steps = ModelConfig.longField(o, "optimizer_steps", where, 0, MAX_OPTIMIZER_STEPS);
-        int n = ModelConfig.intField(o, "optimizer_state_size", where, 0, ModelSpec.MAX_PARAMETERS);
+        int n = ModelConfig.intField(o, "optimizer_state_size", where, 0, NetworkSpec.MAX_PARAMETERS);
         JsonNode s = o.get("settings");
         if (s == null || !s.isObject()) {
             throw new ModelFormatException(where + ": 'settings' must be an object of strings");
@@ -140,7 +123,8 @@ public final class Checkpoint {
         }
         // The state's size follows from the model: its config gives the parameter count by arithmetic alone.
         Location cfg = dir.child(ModelDir.CONFIG);
-        long params = ClassifierDir.parameterCount(ModelDir.readJson(cfg, ModelDir.MAX_CONFIG_BYTES), cfg.toString());
+        long params = ModelConfig.fromJson(ModelDir.readJson(cfg, ModelDir.MAX_CONFIG_BYTES), cfg.toString()).spec()
+                .parameterCount();
         long expected = Optimizers.stateCopies(optimizer) * params;
         if (n != expected) {
             throw new ModelFormatException(where + ": optimizer_state_size is " + n + ", but " + optimizer + " keeps "
@@ -151,7 +135,7 @@ public final class Checkpoint {
                 FILE + "'s optimizer_state_size");
         // BMUF's Δ: none (plain averaging, or a checkpoint from before BMUF) or exactly one value per parameter.
         int m = o.has("block_momentum_size")
-                ? ModelConfig.intField(o, "block_momentum_size", where, 0, ModelSpec.MAX_PARAMETERS) : 0;
+                ? ModelConfig.intField(o, "block_momentum_size", where, 0, NetworkSpec.MAX_PARAMETERS) : 0;
         if (m != 0 && m != params) {
             throw new ModelFormatException(where + ": block_momentum_size is " + m + ", but " + ModelDir.CONFIG
                     + " implies " + params + " parameters (it must be 0 or that)");

@@ -298,11 +298,6 @@ public final class Location {
         }
     }
 
-    /** The local file this is, for a local location; null otherwise. */
-    public java.nio.file.Path localPath() {
-        return isLocal() ? nioPath() : null;
-    }
-
     /** The path on the local disk, for a local file system (also one that names itself otherwise). */
     private java.nio.file.Path nioPath() {
         return java.nio.file.Paths.get(path.toUri().getPath());

@@ -5,11 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -90,10 +87,6 @@ public final class OutputDir {
         }
     }
 
-    public static boolean isModelDir(Path dir) {
-        return isModelDir(Location.local(dir));
-    }
-
     /** Refuses (with {@link NotOursException}) an existing {@code dir} that SeqSpark may not replace. */
     public static void checkReplaceable(Location dir) throws IOException {
         if (!dir.exists()) {
@@ -105,10 +98,6 @@ public final class OutputDir {
         if (!dir.list().isEmpty() && !isModelDir(dir)) {
             throw new NotOursException(dir, "it holds files and is not a SeqSpark model directory");
         }
-    }
-
-    public static void checkReplaceable(Path dir) throws IOException {
-        checkReplaceable(Location.local(dir));
     }
 
     /**
@@ -154,10 +143,6 @@ public final class OutputDir {
             }
             throw e;
         }
-    }
-
-    public static void write(Path dir, boolean replace, Contents contents) throws IOException {
-        write(Location.local(dir), replace, contents);
     }
 
     private static Location newTemporary(Location dir) throws IOException {
@@ -379,10 +364,6 @@ public final class OutputDir {
         return restored;
     }
 
-    public static boolean recover(Path dir) throws IOException {
-        return recover(Location.local(dir));
-    }
-
     /**
      * The marker of a temporary copy that was completed (the marker is written after every file), null
      * otherwise; a promotion that was under way has already moved some of its files into DIR.
@@ -410,20 +391,5 @@ public final class OutputDir {
     private static long stamp(Location p, Pattern oldName) {
         var m = oldName.matcher(p.name());
         return m.matches() ? Long.parseLong(m.group(1)) : 0;
-    }
-
-    /** Deletes {@code p} and everything under it; symbolic links are removed, never followed. */
-    public static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
-                for (Path c : ds) {
-                    deleteRecursively(c);
-                }
-            }
-        }
-        Files.delete(p);
     }
 }

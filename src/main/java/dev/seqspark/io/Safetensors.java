@@ -37,13 +37,7 @@ public final class Safetensors {
 
     private Safetensors() {}
 
-    /** Writes every tensor of {@code layout} from {@code values} (in layout order, 8-byte aligned data). */
-    public static void write(Path file, ParamLayout layout, float[] values, Map<String, String> metadata)
-            throws IOException {
-        write(Location.local(file), layout, values, metadata);
-    }
-
-    /** As {@link #write(Path, ParamLayout, float[], Map)}, to a new file on any file system. */
+    /** Writes every tensor of {@code layout} from {@code values} (in layout order, 8-byte aligned data) to a new file. */
     public static void write(Location file, ParamLayout layout, float[] values, Map<String, String> metadata)
             throws IOException {
         if (values.length != layout.size()) {
@@ -87,11 +81,6 @@ public final class Safetensors {
         }
     }
 
-    /** Reads the tensors of {@code expected} (every one, nothing else) into one flat array in layout order. */
-    public static float[] read(Path file, ParamLayout expected) {
-        return read(Location.local(file), expected, "the layout");
-    }
-
     /**
      * Bytes of tensor data in {@code file} (its size less the header), from the 8-byte header length and the
      * file size alone, with the header length checked; for comparing against a config before reading anything.
@@ -125,15 +114,11 @@ public final class Safetensors {
     }
 
     /**
-     * As {@link #read(Path, ParamLayout)}; {@code source} names what implies the layout (e.g. "config.json")
-     * in messages. The whole header is checked against the layout, and the data size against its float
-     * count, before the one array is allocated; the data is then read in small chunks.
+     * Reads the tensors of {@code expected} (every one, nothing else) into one flat array in layout order;
+     * {@code source} names what implies the layout (e.g. "config.json") in messages. The whole header is checked
+     * against the layout, and the data size against its float count, before the one array is allocated; the data
+     * is then read in small chunks.
      */
-    public static float[] read(Path file, ParamLayout expected, String source) {
-        return read(Location.local(file), expected, source);
-    }
-
-    /** As {@link #read(Path, ParamLayout, String)}, on any file system. */
     public static float[] read(Location file, ParamLayout expected, String source) {
         String where = file.toString();
         try (FSDataInputStream in = file.open()) {

@@ -46,14 +46,6 @@ public final class Linear {
         this.out = weight.rows();
     }
 
-    public int inFeatures() {
-        return in;
-    }
-
-    public int outFeatures() {
-        return out;
-    }
-
     /** Where this layer's tensors start and end in the flat arrays (weight, then bias, contiguous as declared). */
     public int firstOffset() {
         return weight.offset();

@@ -1,11 +1,13 @@
 package dev.seqspark.score;
 
 import dev.seqspark.io.Model;
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
+import dev.seqspark.nn.Recurrent;
 import dev.seqspark.nn.SoftmaxCrossEntropy;
 import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
-import dev.seqspark.train.LanguageModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,12 +17,9 @@ import java.util.List;
  * the state starting from zeros at its first token) the sum of the natural-log probabilities of tokens
  * 2..n given the ones before them, and optionally the top-k next tokens after its last token.
  *
- * <p>Records are scored many at a time: sorted by length, grouped {@code batchRows} at a time, and run
- * through the masked variable-length recurrent layer up to {@code chunkSteps} steps at a time with the state
- * carried; the head's logits are made a block of rows at a time. Working memory is bounded by a budget
- * whatever the record lengths, the batch or the vocabulary size, and nothing is allocated for backward. Rows leave
- * the batch as their records end, so one very long record runs alone rather than with idle neighbours.
- * Not thread-safe: one per task.
+ * <p>Records are scored many at a time, in chunks of steps with the state carried ({@link ChunkedForward}); the
+ * head's logits are made a block of rows at a time. Working memory is bounded by a budget whatever the record
+ * lengths, the batch or the vocabulary size. Not thread-safe: one per task.
  */
 public final class Scorer {
 
@@ -36,14 +35,12 @@ public final class Scorer {
         }
     }
 
-    private final Model model;
     private final Tokenizer tokenizer;
     private final Vocab vocab;
     private final LanguageModel lm;
-    private final int batchRows;
-    private final int chunkSteps;
+    private final ChunkedForward forward;
+    private final int vocabSize;
     private final int topK;
-    private final long budgetFloats;  // working memory of the recurrent forward, in floats
     private final int headRows;       // rows of logits computed at once
     private final int[] bmpIds;      // char models: code point → id for the Basic Multilingual Plane
 
@@ -58,7 +55,7 @@ public final class Scorer {
      */
     public static final int CHUNK_STEPS = 8;
 
-    public Scorer(Model model, int batchRows, int chunkSteps, int topK) {
+    public Scorer(Model<LanguageModelSpec> model, int batchRows, int chunkSteps, int topK) {
         this(model, batchRows, chunkSteps, topK, DEFAULT_BUDGET_BYTES);
     }
 
@@ -67,19 +64,17 @@ public final class Scorer {
      * one) and, separately, one block of logits (rows × vocabulary), so that memory does not grow with the
      * vocabulary, the batch or the records' lengths.
      */
-    public Scorer(Model model, int batchRows, int chunkSteps, int topK, long budgetBytes) {
-        if (batchRows <= 0 || chunkSteps <= 0 || topK < 0 || budgetBytes <= 0) {
-            throw new IllegalArgumentException("batch rows, chunk steps and the budget must be positive and top-k non-negative");
+    public Scorer(Model<LanguageModelSpec> model, int batchRows, int chunkSteps, int topK, long budgetBytes) {
+        if (topK < 0) {
+            throw new IllegalArgumentException("top-k must be non-negative, got " + topK);
         }
-        this.model = model;
         this.tokenizer = model.tokenizer();
         this.vocab = model.vocab();
         this.lm = new LanguageModel(model.spec(), model.params()).freezeWeights();
-        this.batchRows = batchRows;
-        this.chunkSteps = chunkSteps;
-        this.topK = Math.min(topK, model.spec().vocabSize());
-        this.budgetFloats = budgetBytes / Float.BYTES;
-        this.headRows = (int) Math.max(1, Math.min(1 << 16, budgetFloats / model.spec().vocabSize()));
+        this.forward = new ChunkedForward(model.spec(), lm.encoder(), batchRows, chunkSteps, budgetBytes);
+        this.vocabSize = model.spec().vocabSize();
+        this.topK = Math.min(topK, vocabSize);
+        this.headRows = (int) Math.max(1, Math.min(1 << 16, budgetBytes / Float.BYTES / vocabSize));
         this.bmpIds = model.config().tokenizer().level() == TokenizerConfig.Level.CHAR ? new int[1 << 16] : null;
         if (bmpIds != null) {
             Arrays.fill(bmpIds, -1);
@@ -127,57 +122,37 @@ public final class Scorer {
 
     /** Scores records (token ids), returned in the order given. */
     public List<Score> score(List<int[]> records) {
-        int n = records.size();
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Integer.compare(records.get(b).length, records.get(a).length));
-        Score[] out = new Score[n];
-        for (int g = 0; g < n; g += batchRows) {
-            int[][] group = new int[Math.min(batchRows, n - g)][];
-            for (int i = 0; i < group.length; i++) {
-                group[i] = records.get(order[g + i]);
+        Score[] out = new Score[records.size()];
+        for (int[] group : forward.groups(records)) {
+            int[][] recs = new int[group.length][];
+            for (int i = 0; i < recs.length; i++) {
+                recs[i] = records.get(group[i]);
             }
-            Score[] s = scoreGroup(group);
-            for (int i = 0; i < group.length; i++) {
-                out[order[g + i]] = s[i];
+            Score[] s = scoreGroup(recs);
+            for (int i = 0; i < recs.length; i++) {
+                out[group[i]] = s[i];
+            }
+        }
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == null) {   // no token: nothing predicted
+                out[i] = new Score(0, 0, new int[0], new float[0]);
             }
         }
         return new ArrayList<>(Arrays.asList(out));
     }
 
-    /** One group, longest first: rows [0, active) are the records not yet finished. */
+    /** One group, longest first: Σ ln p of every token after the first, and the top k after the last. */
     private Score[] scoreGroup(int[][] recs) {
         int rows = recs.length;
-        int vocabSize = model.spec().vocabSize();
         double[] ll = new double[rows];
         int[][] topIds = new int[rows][];
         float[][] topProbs = new float[rows][];
-        int active = rows;
-        while (active > 0 && recs[active - 1].length == 0) {
-            active--;
-        }
-        LanguageModel.State state = new LanguageModel.State(model.spec(), Math.max(1, active));
-        int chunk = chunkSteps(rows);
-        int[] x = new int[chunk * rows];
-        int[] lens = new int[rows];
-        for (int c0 = 0; active > 0; c0 += chunk) {
-            int steps = Math.min(chunk, recs[0].length - c0);
-            int b = active;
-            for (int i = 0; i < b; i++) {
-                int[] r = recs[i];
-                lens[i] = Math.min(steps, r.length - c0);
-                for (int t = 0; t < steps; t++) {
-                    x[t * b + i] = t < lens[i] ? r[c0 + t] : 0;
-                }
-            }
-            float[] hidden = lm.forwardHidden(x, steps, b, Arrays.copyOf(lens, b), state, null);
+        forward.run(recs, (Recurrent.Output top, int c0, int steps, int b, int[] lens, int still) -> {
             // The head a block of rows at a time: (steps·b, vocab) logits never exist at once.
             int total = steps * b;
             for (int r0 = 0; r0 < total; r0 += headRows) {
                 int n = Math.min(headRows, total - r0);
-                float[] logits = lm.headLogits(hidden, r0, n);
+                float[] logits = lm.headLogits(top.output(), r0, n);
                 for (int k = 0; k < n; k++) {
                     int t = (r0 + k) / b;
                     int i = (r0 + k) % b;
@@ -195,38 +170,11 @@ public final class Scorer {
                     }
                 }
             }
-            int still = b;
-            while (still > 0 && recs[still - 1].length <= c0 + steps) {
-                still--;
-            }
-            if (still > 0 && still < b) {
-                state = shrink(state, b, still);
-            }
-            active = still;
-        }
+        });
         Score[] out = new Score[rows];
         for (int i = 0; i < rows; i++) {
-            out[i] = new Score(Math.max(0, recs[i].length - 1), ll[i],
+            out[i] = new Score(recs[i].length - 1, ll[i],
                     topIds[i] == null ? new int[0] : topIds[i], topProbs[i] == null ? new float[0] : topProbs[i]);
-        }
-        return out;
-    }
-
-    /** Steps per chunk for {@code rows} records: at most chunkSteps, and within the working-memory budget. */
-    private int chunkSteps(int rows) {
-        long perStep = (long) rows * lm.forwardFloatsPerRow();
-        return (int) Math.max(1, Math.min(chunkSteps, budgetFloats / Math.max(1, perStep)));
-    }
-
-    /** The state of the first {@code keep} rows of a batch of {@code rows} (each layer's block is (rows, H)). */
-    private LanguageModel.State shrink(LanguageModel.State s, int rows, int keep) {
-        LanguageModel.State out = new LanguageModel.State(model.spec(), keep);
-        int h = model.spec().hiddenSize();
-        for (int l = 0; l < model.spec().numLayers(); l++) {
-            System.arraycopy(s.h, l * rows * h, out.h, l * keep * h, keep * h);
-            if (s.c != null) {
-                System.arraycopy(s.c, l * rows * h, out.c, l * keep * h, keep * h);
-            }
         }
         return out;
     }

@@ -3,13 +3,13 @@ package dev.seqspark.spark;
 import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.Vocab;
 import dev.seqspark.train.LabeledRecords;
+import dev.seqspark.train.RecordShard;
 import dev.seqspark.train.Seeds;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -35,7 +35,7 @@ import scala.Tuple2;
  * ({@code <unk>} for unknown tokens) and sent to its shard. Records without a token (empty or null text, or
  * nothing left after cleaning) are skipped and counted. Validation labels must be classes of the training data.
  */
-public final class ClassifierCorpus implements AutoCloseable {
+public final class ClassifierCorpus implements Corpus<RecordShard> {
     public final Vocab vocab;
     public final Labels labels;
     public final int workers;
@@ -47,8 +47,9 @@ public final class ClassifierCorpus implements AutoCloseable {
     public final long truncated;
     /** Training records per class, in class order. */
     public final long[] trainPerClass;
-    final long[] shardRecords;
-    final JavaRDD<ClassifierShard> shards;
+    private final int maxLength;
+    private final long[] shardRecords;
+    private final JavaRDD<RecordShard> shards;
 
     /**
      * How records become shards: the text and label columns, the tokenizer and vocabulary limits, truncation
@@ -69,8 +70,9 @@ public final class ClassifierCorpus implements AutoCloseable {
         }
     }
 
-    private ClassifierCorpus(Vocab vocab, Labels labels, int workers, List<ClassifierShard.Stats> stats,
-                             JavaRDD<ClassifierShard> shards) {
+    private ClassifierCorpus(Vocab vocab, Labels labels, int workers, List<RecordShard.Stats> stats,
+                             JavaRDD<RecordShard> shards, int maxLength) {
+        this.maxLength = maxLength;
         this.vocab = vocab;
         this.labels = labels;
         this.workers = workers;
@@ -78,7 +80,7 @@ public final class ClassifierCorpus implements AutoCloseable {
         this.shardRecords = new long[workers];
         this.trainPerClass = new long[labels.size()];
         long tr = 0, va = 0, tt = 0, vt = 0, em = 0, cut = 0;
-        for (ClassifierShard.Stats s : stats) {
+        for (RecordShard.Stats s : stats) {
             shardRecords[s.index()] = s.trainRecords();
             tr += s.trainRecords();
             va += s.validRecords();
@@ -98,8 +100,43 @@ public final class ClassifierCorpus implements AutoCloseable {
         this.truncated = cut;
     }
 
-    public long shardRecords(int k) {
+    @Override
+    public JavaRDD<RecordShard> shards() {
+        return shards;
+    }
+
+    @Override
+    public int workers() {
+        return workers;
+    }
+
+    @Override
+    public long shardSize(int k) {
         return shardRecords[k];
+    }
+
+    @Override
+    public boolean hasValidation() {
+        return validRecords > 0;
+    }
+
+    @Override
+    public Vocab vocab() {
+        return vocab;
+    }
+
+    @Override
+    public String describe(String name) {
+        StringBuilder classes = new StringBuilder();
+        for (int k = 0; k < labels.size() && k < 10; k++) {
+            classes.append(k == 0 ? "" : ", ").append(labels.names().get(k)).append(' ')
+                    .append(String.format("%,d", trainPerClass[k]));
+        }
+        return String.format("data %s: %,d training records (%,d tokens), %,d validation; %d classes (%s%s); "
+                        + "vocabulary %,d%s%s", name, trainRecords, trainTokens, validRecords, labels.size(), classes,
+                labels.size() > 10 ? ", …" : "", vocab.size(),
+                emptySkipped > 0 ? String.format("; %,d empty texts skipped", emptySkipped) : "",
+                truncated > 0 ? String.format("; %,d cut to %d tokens", truncated, maxLength) : "");
     }
 
     @Override
@@ -141,26 +178,16 @@ public final class ClassifierCorpus implements AutoCloseable {
             if (v == null) {
                 jsc.setJobDescription("seqspark: vocabulary of the training records");
                 JavaRDD<ShardedCorpus.PartitionCount> perPartition = indexed.mapPartitionsWithIndex((idx, it) -> {
-                    LinkedHashMap<String, long[]> stats = new LinkedHashMap<>();
-                    long[] n = {0};
+                    ShardedCorpus.PartitionCount pc = new ShardedCorpus.PartitionCount(idx, true);
                     while (it.hasNext()) {
                         Tuple2<Row, Long> t = it.next();
-                        if (split && isValid(seed, t._2(), fraction)) {
-                            continue;
-                        }
-                        List<String> toks = o.tokenizer().textTokens(text(t._1()));
-                        int end = o.maxLength() > 0 ? Math.min(o.maxLength(), toks.size()) : toks.size();
-                        for (int i = 0; i < end; i++) {
-                            long[] s = stats.get(toks.get(i));
-                            if (s == null) {
-                                stats.put(toks.get(i), new long[] {1, n[0]});
-                            } else {
-                                s[0]++;
-                            }
-                            n[0]++;
+                        if (!(split && isValid(seed, t._2(), fraction))) {
+                            List<String> toks = o.tokenizer().textTokens(text(t._1()));
+                            toks.subList(0, o.maxLength() > 0 ? Math.min(o.maxLength(), toks.size()) : toks.size())
+                                    .forEach(pc::add);
                         }
                     }
-                    return Collections.singletonList(new ShardedCorpus.PartitionCount(idx, n[0], stats)).iterator();
+                    return Collections.singletonList(pc).iterator();
                 }, true);
                 v = ShardedCorpus.vocabulary(perPartition, false, o.minFreq(), o.maxVocab());
             }
@@ -172,14 +199,14 @@ public final class ClassifierCorpus implements AutoCloseable {
             if (vin != null) {
                 all = train.union(vin.javaRDD().zipWithIndex().mapPartitionsToPair(it -> encode(plan.value(), it, false, true)));
             }
-            JavaRDD<ClassifierShard> shards = all.partitionBy(new HashPartitioner(w))
+            JavaRDD<RecordShard> shards = all.partitionBy(new HashPartitioner(w))
                     .mapPartitionsWithIndex((k, it) -> assemble(k, w, it), true)
                     .persist(StorageLevel.MEMORY_AND_DISK());
             int classes = l.size();
-            List<ClassifierShard.Stats> stats = new ArrayList<>(shards.map(s -> s.stats(classes)).collect());
+            List<RecordShard.Stats> stats = new ArrayList<>(shards.map(s -> s.stats(classes)).collect());
             plan.unpersist(false);
-            stats.sort(Comparator.comparingInt(ClassifierShard.Stats::index));
-            ClassifierCorpus c = new ClassifierCorpus(v, l, w, stats, shards);
+            stats.sort(Comparator.comparingInt(RecordShard.Stats::index));
+            ClassifierCorpus c = new ClassifierCorpus(v, l, w, stats, shards, o.maxLength());
             try {
                 c.check();
             } catch (RuntimeException e) {
@@ -272,7 +299,7 @@ public final class ClassifierCorpus implements AutoCloseable {
         return out.iterator();
     }
 
-    private static Iterator<ClassifierShard> assemble(int k, int workers, Iterator<Tuple2<Integer, Encoded>> it) {
+    private static Iterator<RecordShard> assemble(int k, int workers, Iterator<Tuple2<Integer, Encoded>> it) {
         List<Encoded> train = new ArrayList<>();
         List<Encoded> valid = new ArrayList<>();
         long empty = 0;
@@ -291,7 +318,7 @@ public final class ClassifierCorpus implements AutoCloseable {
         if (k >= workers) {
             return Collections.emptyIterator();
         }
-        return Collections.singletonList(new ClassifierShard(k, records(train), records(valid), empty, cut)).iterator();
+        return Collections.singletonList(new RecordShard(k, records(train), records(valid), empty, cut)).iterator();
     }
 
     /** In input order (by index), whatever order the shuffle delivered them in. */
@@ -308,10 +335,10 @@ public final class ClassifierCorpus implements AutoCloseable {
 
     /** The shards' records, in shard order (for tests and the local reference; collects everything). */
     public List<LabeledRecords[]> collect() {
-        List<ClassifierShard> all = new ArrayList<>(shards.collect());
-        all.sort(Comparator.comparingInt(ClassifierShard::index));
+        List<RecordShard> all = new ArrayList<>(shards.collect());
+        all.sort(Comparator.comparingInt(RecordShard::index));
         List<LabeledRecords[]> out = new ArrayList<>();
-        for (ClassifierShard s : all) {
+        for (RecordShard s : all) {
             out.add(new LabeledRecords[] {s.train(), s.valid()});
         }
         return out;

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Shard trainers (of any task: a language model's ShardTrainer, a classifier's ClassifierTrainer) kept alive in
+ * Shard trainers (of either task) kept alive in
  * an executor JVM between the rounds of one training run, so that a round does not rebuild a trainer and its
  * buffers (tens of MB for a large model) for every task. A trainer is taken for a task and given back after it,
  * so two attempts of one shard never share one; results never depend on reuse (a trainer keeps no state between

@@ -1,6 +1,6 @@
 package dev.seqspark.spark;
 
-import dev.seqspark.nn.ClassifierSpec;
+import dev.seqspark.model.ClassifierSpec;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,28 +1,16 @@
 package dev.seqspark.spark;
 
 import dev.seqspark.io.Model;
-import dev.seqspark.io.ModelDir;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.score.Scorer;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.broadcast.Broadcast;
-
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
-import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
-import org.apache.spark.ml.util.MLWritable;
-import org.apache.spark.ml.util.MLWriter;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -90,16 +78,10 @@ import org.apache.spark.sql.types.StructType;
  * <p>The model is broadcast once per {@code transform}; executors stream their partitions in blocks of
  * records grouped by length (see {@link Scorer}); nothing is collected on the driver.
  */
-public final class LanguageModelScorer extends org.apache.spark.ml.Model<LanguageModelScorer> implements MLWritable {
+public final class LanguageModelScorer extends SeqSparkModel<LanguageModelScorer, LanguageModelSpec> {
     private static final long serialVersionUID = 1L;
-    /** Where {@link #save} puts the model directory, inside the stage's path. */
-    static final String MODEL_SUBDIR = StagePersistence.MODEL_SUBDIR;
 
-    private final String uid;
-    private final Model model;
-    private final Param<String> textCol;
     private final IntParam topK;
-    private final IntParam batchSize;
     private final Param<String> tokensCol;
     private final Param<String> logLikelihoodCol;
     private final Param<String> perplexityCol;
@@ -107,17 +89,10 @@ public final class LanguageModelScorer extends org.apache.spark.ml.Model<Languag
     private final Param<String> topKCol;
 
     /** A scorer of {@code model} with the given uid (as Spark's readers and {@link #copy} need). */
-    public LanguageModelScorer(String uid, Model model) {
-        if (model == null) {
-            throw new IllegalArgumentException("model is null");
-        }
-        this.uid = uid;
-        this.model = model;
-        this.textCol = column("textCol", "the input column of text (string) to score; null scores as an empty record");
+    public LanguageModelScorer(String uid, Model<LanguageModelSpec> model) {
+        super(uid, model, "the input column of text (string) to score; null scores as an empty record");
         this.topK = new IntParam(this, "topK", "next-token predictions after each record (>= 0; 0 = no topKCol column)",
                 ParamValidators.gtEq(0));
-        this.batchSize = new IntParam(this, "batchSize", "records scored together, rows of one batch (> 0); "
-                + "affects speed and memory only", ParamValidators.gt(0));
         this.tokensCol = column("tokensCol", "output column (bigint): tokens predicted, the record's token count - 1, at least 0");
         this.logLikelihoodCol = column("logLikelihoodCol",
                 "output column (double): sum of ln p of tokens 2..n given the ones before them");
@@ -126,9 +101,7 @@ public final class LanguageModelScorer extends org.apache.spark.ml.Model<Languag
                 "output column (double): -log_likelihood / tokens / ln 2, null when tokens = 0");
         this.topKCol = column("topKCol", "output column (array<struct<token: string, probability: double>>), "
                 + "only when topK > 0: the most likely next tokens after the record, most likely first");
-        setDefault(textCol, "text");
         setDefault(topK, 0);
-        setDefault(batchSize, 128);
         setDefault(tokensCol, "tokens");
         setDefault(logLikelihoodCol, "log_likelihood");
         setDefault(perplexityCol, "perplexity");
@@ -136,15 +109,12 @@ public final class LanguageModelScorer extends org.apache.spark.ml.Model<Languag
         setDefault(topKCol, "top_k");
     }
 
-    public LanguageModelScorer(Model model) {
+    public LanguageModelScorer(Model<LanguageModelSpec> model) {
         this(Identifiable$.MODULE$.randomUID("lmScorer"), model);
     }
 
     private Param<String> column(String name, String doc) {
-        // Serializable, as the Param that holds it is.
-        scala.Function1<String, Object> nonEmpty = (scala.Function1<String, Object> & java.io.Serializable)
-                s -> s != null && !s.isEmpty();
-        return new Param<>(this, name, doc, nonEmpty);
+        return SeqSparkEstimator.stringParam(this, name, doc, false);
     }
 
     /**
@@ -152,159 +122,41 @@ public final class LanguageModelScorer extends org.apache.spark.ml.Model<Languag
      * {@code metadata}; uid and params are restored) or a bare SeqSpark model directory (it has
      * {@code config.json}; default params, a new uid). The model is read and checked on the driver.
      */
-    public static LanguageModelScorer load(String path) {
-        return read().load(path);
-    }
+    public static LanguageModelScorer load(String path) { return read().load(path); }
 
     /** Spark's reader of a saved scorer (what {@code PipelineModel.load} calls for this stage). */
     public static MLReader<LanguageModelScorer> read() {
-        return new Reader();
+        return reader(LanguageModelScorer.class, LanguageModelSpec.class,
+                (uid, m) -> uid == null ? new LanguageModelScorer(m) : new LanguageModelScorer(uid, m));
     }
 
     @Override
-    public MLWriter write() {
-        return new Writer(this);
+    LanguageModelScorer make(String uid, Model<LanguageModelSpec> model) {
+        return new LanguageModelScorer(uid, model);
     }
 
-    public Param<String> textCol() {
-        return textCol;
-    }
+    public IntParam topK() { return topK; }
+    public Param<String> tokensCol() { return tokensCol; }
+    public Param<String> logLikelihoodCol() { return logLikelihoodCol; }
+    public Param<String> perplexityCol() { return perplexityCol; }
+    public Param<String> bitsPerTokenCol() { return bitsPerTokenCol; }
+    public Param<String> topKCol() { return topKCol; }
 
-    public IntParam topK() {
-        return topK;
-    }
+    public int getTopK() { return (Integer) getOrDefault(topK); }
+    public String getTokensCol() { return getOrDefault(tokensCol); }
+    public String getLogLikelihoodCol() { return getOrDefault(logLikelihoodCol); }
+    public String getPerplexityCol() { return getOrDefault(perplexityCol); }
+    public String getBitsPerTokenCol() { return getOrDefault(bitsPerTokenCol); }
+    public String getTopKCol() { return getOrDefault(topKCol); }
 
-    public IntParam batchSize() {
-        return batchSize;
-    }
-
-    public Param<String> tokensCol() {
-        return tokensCol;
-    }
-
-    public Param<String> logLikelihoodCol() {
-        return logLikelihoodCol;
-    }
-
-    public Param<String> perplexityCol() {
-        return perplexityCol;
-    }
-
-    public Param<String> bitsPerTokenCol() {
-        return bitsPerTokenCol;
-    }
-
-    public Param<String> topKCol() {
-        return topKCol;
-    }
-
-    public String getTextCol() {
-        return getOrDefault(textCol);
-    }
-
-    public int getTopK() {
-        return (Integer) getOrDefault(topK);
-    }
-
-    public int getBatchSize() {
-        return (Integer) getOrDefault(batchSize);
-    }
-
-    public String getTokensCol() {
-        return getOrDefault(tokensCol);
-    }
-
-    public String getLogLikelihoodCol() {
-        return getOrDefault(logLikelihoodCol);
-    }
-
-    public String getPerplexityCol() {
-        return getOrDefault(perplexityCol);
-    }
-
-    public String getBitsPerTokenCol() {
-        return getOrDefault(bitsPerTokenCol);
-    }
-
-    public String getTopKCol() {
-        return getOrDefault(topKCol);
-    }
-
-    public LanguageModelScorer setTextCol(String value) {
-        set(textCol, value);
-        return this;
-    }
-
-    public LanguageModelScorer setTopK(int value) {
-        set(topK, value);
-        return this;
-    }
-
-    public LanguageModelScorer setBatchSize(int value) {
-        set(batchSize, value);
-        return this;
-    }
-
-    public LanguageModelScorer setTokensCol(String value) {
-        set(tokensCol, value);
-        return this;
-    }
-
-    public LanguageModelScorer setLogLikelihoodCol(String value) {
-        set(logLikelihoodCol, value);
-        return this;
-    }
-
-    public LanguageModelScorer setPerplexityCol(String value) {
-        set(perplexityCol, value);
-        return this;
-    }
-
-    public LanguageModelScorer setBitsPerTokenCol(String value) {
-        set(bitsPerTokenCol, value);
-        return this;
-    }
-
-    public LanguageModelScorer setTopKCol(String value) {
-        set(topKCol, value);
-        return this;
-    }
-
-    public Model model() {
-        return model;
-    }
+    public LanguageModelScorer setTopK(int value) { set(topK, value); return this; }
+    public LanguageModelScorer setTokensCol(String value) { set(tokensCol, value); return this; }
+    public LanguageModelScorer setLogLikelihoodCol(String value) { set(logLikelihoodCol, value); return this; }
+    public LanguageModelScorer setPerplexityCol(String value) { set(perplexityCol, value); return this; }
+    public LanguageModelScorer setBitsPerTokenCol(String value) { set(bitsPerTokenCol, value); return this; }
+    public LanguageModelScorer setTopKCol(String value) { set(topKCol, value); return this; }
 
     @Override
-    public String uid() {
-        return uid;
-    }
-
-    @Override
-    public StructType transformSchema(StructType schema) {
-        String col = getTextCol();
-        List<String> in = Arrays.asList(schema.fieldNames());
-        if (!in.contains(col)) {
-            throw new IllegalArgumentException("input has no column '" + col + "'; columns: " + String.join(", ", in));
-        }
-        if (!schema.apply(col).dataType().equals(DataTypes.StringType)) {
-            throw new IllegalArgumentException("column '" + col + "' is " + schema.apply(col).dataType().simpleString()
-                    + ", not a string");
-        }
-        StructType out = schema;
-        Set<String> names = new HashSet<>();
-        for (StructField f : outputFields()) {
-            if (in.contains(f.name())) {
-                throw new IllegalArgumentException("input already has a column '" + f.name() + "'");
-            }
-            if (!names.add(f.name())) {
-                throw new IllegalArgumentException("two output columns are both named '" + f.name() + "'");
-            }
-            out = out.add(f);
-        }
-        return out;
-    }
-
-    /** The columns this scorer appends, in order, under their current names. */
     List<StructField> outputFields() {
         List<StructField> f = new ArrayList<>(List.of(
                 DataTypes.createStructField(getTokensCol(), DataTypes.LongType, false),
@@ -321,62 +173,20 @@ public final class LanguageModelScorer extends org.apache.spark.ml.Model<Languag
     }
 
     @Override
-    public Dataset<Row> transform(Dataset<?> dataset) {
-        return transformCounting(dataset, null);
-    }
-
-    /**
-     * {@link #transform(Dataset)}, the tasks adding the records and tokens they score to {@code counters}
-     * as they go (for progress reports; may be null).
-     */
-    public Dataset<Row> transformCounting(Dataset<?> dataset, JobProgress.Counters counters) {
-        StructType out = transformSchema(dataset.schema());
-        int textIdx = dataset.schema().fieldIndex(getTextCol());
+    Rows<LanguageModelSpec> rows() {
         int k = getTopK();
         int rows = getBatchSize();
-        Broadcast<Model> b = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(model);
-        MapPartitionsFunction<Row, Row> f = it -> new Scored(it, new Scorer(b.value(), rows, Scorer.CHUNK_STEPS, k), textIdx, counters);
-        return dataset.toDF().mapPartitions(f, Encoders.row(out));
-    }
-
-    /** A new scorer with the same uid and model (shared, it is immutable), this one's params, then {@code extra}. */
-    @Override
-    public LanguageModelScorer copy(ParamMap extra) {
-        return copyValues(new LanguageModelScorer(uid, model), extra).setParent(parent());
-    }
-
-    /** Writes Spark's params metadata (as DefaultParamsWriter does) and the model under {@code path/model}. */
-    private static final class Writer extends MLWriter {
-        private final LanguageModelScorer instance;
-
-        Writer(LanguageModelScorer instance) {
-            this.instance = instance;
-        }
-
-        @Override
-        public void saveImpl(String path) {
-            StagePersistence.save(instance, path, sparkSession(), dir -> ModelDir.write(dir, instance.model, List.of(), false));
-        }
-    }
-
-    private static final class Reader extends MLReader<LanguageModelScorer> {
-        @Override
-        public LanguageModelScorer load(String path) {
-            return StagePersistence.load(path, sparkSession(), LanguageModelScorer.class,
-                    ModelDir::readForInference,
-                    (uid, m) -> uid == null ? new LanguageModelScorer(m) : new LanguageModelScorer(uid, m));
-        }
+        return (in, model, textIdx, counters) -> new Scored(in, new Scorer(model, rows, Scorer.CHUNK_STEPS, k), textIdx,
+                counters);
     }
 
     /** A partition's rows with their scores appended, a block of records at a time. */
     private static final class Scored extends RowBlocks<Scorer.Score> {
         private final Scorer scorer;
-        private final JobProgress.Counters counters;
 
         Scored(Iterator<Row> in, Scorer scorer, int textIdx, JobProgress.Counters counters) {
-            super(in, textIdx);
+            super(in, textIdx, counters);
             this.scorer = scorer;
-            this.counters = counters;
         }
 
         @Override
@@ -386,13 +196,11 @@ public final class LanguageModelScorer extends org.apache.spark.ml.Model<Languag
                 ids.add(scorer.encode(t == null ? "" : t));   // a null text scores as an empty record
             }
             List<Scorer.Score> scores = scorer.score(ids);
-            if (counters != null) {
-                long tokens = 0;
-                for (Scorer.Score s : scores) {
-                    tokens += s.tokens();
-                }
-                counters.add(texts.size(), tokens);
+            long tokens = 0;
+            for (Scorer.Score s : scores) {
+                tokens += s.tokens();
             }
+            count(texts.size(), tokens);
             return scores;
         }
 

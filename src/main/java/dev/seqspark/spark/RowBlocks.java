@@ -33,6 +33,7 @@ abstract class RowBlocks<R> implements Iterator<Row> {
 
     private final Iterator<Row> in;
     private final int textIdx;
+    private final JobProgress.Counters counters;
     private final ExecutorService worker;
     private boolean started;
     private List<Row> block = List.of();
@@ -41,9 +42,11 @@ abstract class RowBlocks<R> implements Iterator<Row> {
     private List<Row> pendingBlock = List.of();
     private Future<List<R>> pending;
 
-    RowBlocks(Iterator<Row> in, int textIdx) {
+    /** {@code counters}, when given, hear the records and tokens each block ran ({@link #count}). */
+    RowBlocks(Iterator<Row> in, int textIdx, JobProgress.Counters counters) {
         this.in = in;
         this.textIdx = textIdx;
+        this.counters = counters;
         TaskContext task = TaskContext.get();
         String name = "seqspark-model-" + (task == null ? "local" : task.partitionId() + "-" + task.attemptNumber());
         this.worker = Executors.newSingleThreadExecutor(r -> {
@@ -58,6 +61,13 @@ abstract class RowBlocks<R> implements Iterator<Row> {
 
     /** The results of one block's texts (null for a null cell), one per text, in order. */
     protected abstract List<R> run(List<String> texts);
+
+    /** Counts a block's records and tokens for progress reports (in the worker thread: the counters are accumulators). */
+    protected final void count(long records, long tokens) {
+        if (counters != null) {
+            counters.add(records, tokens);
+        }
+    }
 
     /** The values appended to a row with this result, in the output columns' order. */
     protected abstract Object[] appended(R result);

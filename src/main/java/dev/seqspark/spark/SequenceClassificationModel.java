@@ -1,33 +1,21 @@
 package dev.seqspark.spark;
 
-import dev.seqspark.io.ClassifierDir;
-
-import dev.seqspark.io.ClassifierModel;
+import dev.seqspark.io.Model;
+import dev.seqspark.model.Classifier;
+import dev.seqspark.model.ClassifierSpec;
 import dev.seqspark.score.ClassifierPredictor;
 import dev.seqspark.score.Scorer;
-import dev.seqspark.train.Classifier;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.attribute.NominalAttribute;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
-import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
-import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
-import org.apache.spark.ml.util.MLWritable;
-import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -64,171 +52,67 @@ import org.apache.spark.sql.types.StructType;
  * {@code path/model} (a SeqSpark classifier model directory); a bare model directory (as {@code seqspark train
  * --task classify} writes it) loads too. Paths are Hadoop paths, resolved as Spark resolves them.
  */
-public final class SequenceClassificationModel extends org.apache.spark.ml.Model<SequenceClassificationModel>
-        implements MLWritable {
+public final class SequenceClassificationModel extends SeqSparkModel<SequenceClassificationModel, ClassifierSpec> {
     private static final long serialVersionUID = 1L;
 
-    private final String uid;
-    private final ClassifierModel model;
-    private final Param<String> textCol;
     private final Param<String> rawPredictionCol;
     private final Param<String> probabilityCol;
     private final Param<String> predictionCol;
-    private final IntParam batchSize;
 
-    public SequenceClassificationModel(String uid, ClassifierModel model) {
-        if (model == null) {
-            throw new IllegalArgumentException("model is null");
-        }
-        this.uid = uid;
-        this.model = model;
-        this.textCol = SequenceClassifier.stringParam(this, "textCol", "the input column of text (string)", false);
-        this.rawPredictionCol = SequenceClassifier.stringParam(this, "rawPredictionCol",
+    public SequenceClassificationModel(String uid, Model<ClassifierSpec> model) {
+        super(uid, model, "the input column of text (string)");
+        this.rawPredictionCol = SeqSparkEstimator.stringParam(this, "rawPredictionCol",
                 "output column (vector): the logits, one per class; \"\" = no such column", true);
-        this.probabilityCol = SequenceClassifier.stringParam(this, "probabilityCol",
+        this.probabilityCol = SeqSparkEstimator.stringParam(this, "probabilityCol",
                 "output column (vector): softmax of the logits, one probability per class; \"\" = no such column", true);
-        this.predictionCol = SequenceClassifier.stringParam(this, "predictionCol",
+        this.predictionCol = SeqSparkEstimator.stringParam(this, "predictionCol",
                 "output column (double): the class index of the largest logit; \"\" = no such column", true);
-        this.batchSize = new IntParam(this, "batchSize", "records predicted together (> 0); speed and memory only",
-                ParamValidators.gt(0));
-        setDefault(textCol, "text");
         setDefault(rawPredictionCol, "rawPrediction");
         setDefault(probabilityCol, "probability");
         setDefault(predictionCol, "prediction");
-        setDefault(batchSize, 128);
     }
 
-    public SequenceClassificationModel(ClassifierModel model) {
+    public SequenceClassificationModel(Model<ClassifierSpec> model) {
         this(Identifiable$.MODULE$.randomUID("seqClassifierModel"), model);
     }
 
-    public static SequenceClassificationModel load(String path) {
-        return read().load(path);
-    }
+    public static SequenceClassificationModel load(String path) { return read().load(path); }
 
     public static MLReader<SequenceClassificationModel> read() {
-        return new Reader();
+        return reader(SequenceClassificationModel.class, ClassifierSpec.class,
+                (uid, m) -> uid == null ? new SequenceClassificationModel(m) : new SequenceClassificationModel(uid, m));
     }
 
     @Override
-    public MLWriter write() {
-        return new Writer(this);
-    }
-
-    @Override
-    public String uid() {
-        return uid;
-    }
-
-    /** The SeqSpark model: architecture, tokenizer, vocabulary, labels, weights. */
-    public ClassifierModel model() {
-        return model;
+    SequenceClassificationModel make(String uid, Model<ClassifierSpec> model) {
+        return new SequenceClassificationModel(uid, model);
     }
 
     /** The label name of every class index. */
-    public String[] labels() {
-        return model.labels().toArray(String[]::new);
-    }
+    public String[] labels() { return model().labels().toArray(String[]::new); }
+    public int numClasses() { return model().spec().numClasses(); }
+    public Param<String> rawPredictionCol() { return rawPredictionCol; }
+    public Param<String> probabilityCol() { return probabilityCol; }
+    public Param<String> predictionCol() { return predictionCol; }
 
-    public int numClasses() {
-        return model.spec().numClasses();
-    }
+    public String getRawPredictionCol() { return getOrDefault(rawPredictionCol); }
+    public String getProbabilityCol() { return getOrDefault(probabilityCol); }
+    public String getPredictionCol() { return getOrDefault(predictionCol); }
 
-    public Param<String> textCol() {
-        return textCol;
-    }
-
-    public Param<String> rawPredictionCol() {
-        return rawPredictionCol;
-    }
-
-    public Param<String> probabilityCol() {
-        return probabilityCol;
-    }
-
-    public Param<String> predictionCol() {
-        return predictionCol;
-    }
-
-    public IntParam batchSize() {
-        return batchSize;
-    }
-
-    public String getTextCol() {
-        return getOrDefault(textCol);
-    }
-
-    public String getRawPredictionCol() {
-        return getOrDefault(rawPredictionCol);
-    }
-
-    public String getProbabilityCol() {
-        return getOrDefault(probabilityCol);
-    }
-
-    public String getPredictionCol() {
-        return getOrDefault(predictionCol);
-    }
-
-    public int getBatchSize() {
-        return (Integer) getOrDefault(batchSize);
-    }
-
-    public SequenceClassificationModel setTextCol(String v) {
-        set(textCol, v);
-        return this;
-    }
-
-    public SequenceClassificationModel setRawPredictionCol(String v) {
-        set(rawPredictionCol, v);
-        return this;
-    }
-
-    public SequenceClassificationModel setProbabilityCol(String v) {
-        set(probabilityCol, v);
-        return this;
-    }
-
-    public SequenceClassificationModel setPredictionCol(String v) {
-        set(predictionCol, v);
-        return this;
-    }
-
-    public SequenceClassificationModel setBatchSize(int v) {
-        set(batchSize, v);
-        return this;
-    }
+    public SequenceClassificationModel setRawPredictionCol(String v) { set(rawPredictionCol, v); return this; }
+    public SequenceClassificationModel setProbabilityCol(String v) { set(probabilityCol, v); return this; }
+    public SequenceClassificationModel setPredictionCol(String v) { set(predictionCol, v); return this; }
 
     @Override
     public StructType transformSchema(StructType schema) {
-        String col = getTextCol();
-        List<String> in = Arrays.asList(schema.fieldNames());
-        if (!in.contains(col)) {
-            throw new IllegalArgumentException("input has no column '" + col + "'; columns: " + String.join(", ", in));
-        }
-        if (!schema.apply(col).dataType().equals(DataTypes.StringType)) {
-            throw new IllegalArgumentException("column '" + col + "' is " + schema.apply(col).dataType().simpleString()
-                    + ", not a string");
-        }
-        List<StructField> outs = outputFields();
-        if (outs.isEmpty()) {
+        if (outputFields().isEmpty()) {
             throw new IllegalArgumentException("rawPredictionCol, probabilityCol and predictionCol are all \"\": nothing to output");
         }
-        StructType out = schema;
-        Set<String> names = new HashSet<>();
-        for (StructField f : outs) {
-            if (in.contains(f.name())) {
-                throw new IllegalArgumentException("input already has a column '" + f.name() + "'");
-            }
-            if (!names.add(f.name())) {
-                throw new IllegalArgumentException("two output columns are both named '" + f.name() + "'");
-            }
-            out = out.add(f);
-        }
-        return out;
+        return super.transformSchema(schema);
     }
 
     /** The columns this model appends, in order: rawPrediction, probability, prediction (those not set to ""). */
+    @Override
     List<StructField> outputFields() {
         List<StructField> f = new ArrayList<>();
         if (!getRawPredictionCol().isEmpty()) {
@@ -245,55 +129,26 @@ public final class SequenceClassificationModel extends org.apache.spark.ml.Model
     }
 
     @Override
-    public Dataset<Row> transform(Dataset<?> dataset) {
-        StructType out = transformSchema(dataset.schema());
-        int textIdx = dataset.schema().fieldIndex(getTextCol());
+    Rows<ClassifierSpec> rows() {
         int rows = getBatchSize();
         boolean raw = !getRawPredictionCol().isEmpty();
         boolean prob = !getProbabilityCol().isEmpty();
         boolean pred = !getPredictionCol().isEmpty();
-        Broadcast<ClassifierModel> b = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(model);
-        MapPartitionsFunction<Row, Row> f = it -> new Predicted(it, new ClassifierPredictor(b.value(), rows, Scorer.CHUNK_STEPS), textIdx,
-                raw, prob, pred);
-        Dataset<Row> result = dataset.toDF().mapPartitions(f, Encoders.row(out));
-        if (pred) {   // mapPartitions keeps the types, not the metadata: the labels go on again
-            result = result.withMetadata(getPredictionCol(), out.apply(getPredictionCol()).metadata());
-        }
-        return result;
+        return (in, model, textIdx, counters) -> new Predicted(in, new ClassifierPredictor(model, rows, Scorer.CHUNK_STEPS),
+                textIdx, counters, raw, prob, pred);
     }
 
+    /** mapPartitions keeps the types, not the metadata: the labels go on the prediction column again. */
     @Override
-    public SequenceClassificationModel copy(ParamMap extra) {
-        return copyValues(new SequenceClassificationModel(uid, model), extra).setParent(parent());
+    Dataset<Row> finish(Dataset<Row> transformed, StructType schema) {
+        return getPredictionCol().isEmpty() ? transformed
+                : transformed.withMetadata(getPredictionCol(), schema.apply(getPredictionCol()).metadata());
     }
 
     @Override
     public String toString() {
-        return "SequenceClassificationModel: uid=" + uid + ", classes=" + model.labels() + ", blocks="
-                + dev.seqspark.nn.ClassifierSpec.formatBlocks(model.spec().blocks()) + ", pooling=" + model.spec().pooling().id;
-    }
-
-    private static final class Writer extends MLWriter {
-        private final SequenceClassificationModel instance;
-
-        Writer(SequenceClassificationModel instance) {
-            this.instance = instance;
-        }
-
-        @Override
-        public void saveImpl(String path) {
-            StagePersistence.save(instance, path, sparkSession(),
-                    dir -> ClassifierDir.write(dir, instance.model, java.util.List.of(), false));
-        }
-    }
-
-    private static final class Reader extends MLReader<SequenceClassificationModel> {
-        @Override
-        public SequenceClassificationModel load(String path) {
-            return StagePersistence.load(path, sparkSession(), SequenceClassificationModel.class,
-                    ClassifierDir::readForInference,
-                    (uid, m) -> uid == null ? new SequenceClassificationModel(m) : new SequenceClassificationModel(uid, m));
-        }
+        return "SequenceClassificationModel: uid=" + uid() + ", classes=" + model().labels() + ", blocks="
+                + ClassifierSpec.formatBlocks(model().spec().blocks()) + ", pooling=" + model().spec().pooling().id;
     }
 
     /** A partition's rows with their predictions appended, a block of records at a time. */
@@ -303,8 +158,9 @@ public final class SequenceClassificationModel extends org.apache.spark.ml.Model
         private final boolean prob;
         private final boolean pred;
 
-        Predicted(Iterator<Row> in, ClassifierPredictor predictor, int textIdx, boolean raw, boolean prob, boolean pred) {
-            super(in, textIdx);
+        Predicted(Iterator<Row> in, ClassifierPredictor predictor, int textIdx, JobProgress.Counters counters, boolean raw,
+                  boolean prob, boolean pred) {
+            super(in, textIdx, counters);
             this.predictor = predictor;
             this.raw = raw;
             this.prob = prob;
@@ -314,10 +170,14 @@ public final class SequenceClassificationModel extends org.apache.spark.ml.Model
         @Override
         protected List<float[]> run(List<String> texts) {
             List<int[]> ids = new ArrayList<>(texts.size());
+            long tokens = 0;
             for (String t : texts) {
                 ids.add(predictor.encode(t));
+                tokens += ids.get(ids.size() - 1).length;
             }
-            return Arrays.asList(predictor.predict(ids));
+            List<float[]> logits = Arrays.asList(predictor.predict(ids));
+            count(texts.size(), tokens);
+            return logits;
         }
 
         /** Null in every output column for a record without a token ({@code z} null). */

@@ -3,6 +3,7 @@ package dev.seqspark.spark;
 import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.Vocab;
 import dev.seqspark.train.Evaluator;
+import dev.seqspark.train.TokenShard;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,7 +12,6 @@ import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -30,18 +30,18 @@ import scala.Tuple2;
  * {@code validFraction} of the stream) is cut by rows of its evaluation layout, so the distributed
  * validation loss is exactly the single-machine one.
  */
-public final class ShardedCorpus implements AutoCloseable {
+public final class ShardedCorpus implements Corpus<TokenShard> {
     public final Vocab vocab;
     public final long tokens;
     public final long trainTokens;
     public final long validTokens;
     public final int workers;
-    public final long[] trainBounds;
+    private final long[] trainBounds;
     public final Evaluator.Dims validDims;
-    public final JavaRDD<Shard> shards;
+    private final JavaRDD<TokenShard> shards;
 
     private ShardedCorpus(Vocab vocab, long tokens, long trainTokens, int workers, long[] trainBounds,
-                          Evaluator.Dims validDims, JavaRDD<Shard> shards) {
+                          Evaluator.Dims validDims, JavaRDD<TokenShard> shards) {
         this.vocab = vocab;
         this.tokens = tokens;
         this.trainTokens = trainTokens;
@@ -52,8 +52,35 @@ public final class ShardedCorpus implements AutoCloseable {
         this.shards = shards;
     }
 
-    public long shardLength(int k) {
+    @Override
+    public JavaRDD<TokenShard> shards() {
+        return shards;
+    }
+
+    @Override
+    public int workers() {
+        return workers;
+    }
+
+    @Override
+    public long shardSize(int k) {
         return trainBounds[k + 1] - trainBounds[k];
+    }
+
+    @Override
+    public boolean hasValidation() {
+        return validDims.rows() > 0;
+    }
+
+    @Override
+    public Vocab vocab() {
+        return vocab;
+    }
+
+    @Override
+    public String describe(String name) {
+        return String.format("corpus %s: %,d tokens (%,d training, %,d validation), vocabulary %d", name, tokens,
+                trainTokens, validTokens, vocab.size());
     }
 
     @Override
@@ -62,7 +89,24 @@ public final class ShardedCorpus implements AutoCloseable {
     }
 
     /** Per partition: its token count and, when building a vocabulary, token → {count, first local index}. */
-    record PartitionCount(int index, long tokens, LinkedHashMap<String, long[]> stats) implements Serializable {}
+    record PartitionCount(int index, long[] tokens, LinkedHashMap<String, long[]> stats) implements Serializable {
+        PartitionCount(int index, boolean withStats) {
+            this(index, new long[1], withStats ? new LinkedHashMap<>() : null);
+        }
+
+        /** Counts the partition's next token. */
+        void add(String token) {
+            if (stats != null) {
+                long[] s = stats.get(token);
+                if (s == null) {
+                    stats.put(token, new long[] {1, tokens[0]});
+                } else {
+                    s[0]++;
+                }
+            }
+            tokens[0]++;
+        }
+    }
 
     /** A token's corpus-wide count and first occurrence (partition, index within it), merged on executors. */
     record TokenStats(long count, int partition, long local) implements Serializable {
@@ -95,32 +139,12 @@ public final class ShardedCorpus implements AutoCloseable {
                 long[][] validSlices) implements Serializable {}
 
     /**
-     * Reads {@code path}, tokenizes with {@code tokenizer}; builds the vocabulary (d2l order, {@code minFreq})
-     * unless {@code vocab} is given; splits off the validation tail; cuts W = {@code workers} shards.
-     * Fails with {@link IllegalArgumentException} on an empty corpus, or one whose shards would hold fewer
-     * than {@code minShardTokens} training tokens (checked after counting, before encoding anything).
-     */
-    public static ShardedCorpus build(SparkSession spark, String path, Tokenizer tokenizer, Vocab vocab, int minFreq,
-                                      double validFraction, int workers, int evalBatch, int evalSteps,
-                                      long minShardTokens) {
-        return build(spark, path, tokenizer, vocab, minFreq, 0, validFraction, workers, evalBatch, evalSteps,
-                minShardTokens);
-    }
-
-    /**
-     * As above, the vocabulary keeping at most {@code maxVocab} tokens ({@code <unk>} included; 0: no limit).
-     * Token counts are merged on the executors; only the tokens the vocabulary keeps reach the driver.
-     */
-    public static ShardedCorpus build(SparkSession spark, String path, Tokenizer tokenizer, Vocab vocab, int minFreq,
-                                      int maxVocab, double validFraction, int workers, int evalBatch, int evalSteps,
-                                      long minShardTokens) {
-        return build(spark, spark.read().textFile(path).javaRDD(), path, tokenizer, vocab, minFreq, maxVocab,
-                validFraction, workers, evalBatch, evalSteps, minShardTokens);
-    }
-
-    /**
-     * As above from {@code input}, the corpus's lines (a text column's records, one line each, in the RDD's order);
-     * {@code path} only names it in messages.
+     * Tokenizes {@code input}, the corpus's lines (a text column's records, one line each, in the RDD's order; {@code
+     * name} names it in messages), with {@code tokenizer}; builds the vocabulary (d2l order, {@code minFreq}, at most
+     * {@code maxVocab} tokens, {@code <unk>} included; 0: no limit) unless {@code vocab} is given; splits off the
+     * validation tail; cuts W = {@code workers} shards. Token counts are merged on the executors; only the tokens the
+     * vocabulary keeps reach the driver. Fails with {@link IllegalArgumentException} on an empty corpus, or one whose
+     * shards would hold fewer than {@code minShardTokens} training tokens (checked after counting, before encoding).
      */
     public static ShardedCorpus build(SparkSession spark, JavaRDD<String> input, String path, Tokenizer tokenizer,
                                       Vocab vocab, int minFreq, int maxVocab, double validFraction, int workers,
@@ -131,22 +155,11 @@ public final class ShardedCorpus implements AutoCloseable {
         try {
             boolean buildVocab = vocab == null;
             JavaRDD<PartitionCount> perPartition = lines.mapPartitionsWithIndex((idx, it) -> {
-                LinkedHashMap<String, long[]> stats = buildVocab ? new LinkedHashMap<>() : null;
-                long[] n = {0};
+                PartitionCount pc = new PartitionCount(idx, buildVocab);
                 while (it.hasNext()) {
-                    tokenizer.lineTokens(it.next(), t -> {
-                        if (stats != null) {
-                            long[] s = stats.get(t);
-                            if (s == null) {
-                                stats.put(t, new long[] {1, n[0]});
-                            } else {
-                                s[0]++;
-                            }
-                        }
-                        n[0]++;
-                    });
+                    tokenizer.lineTokens(it.next(), pc::add);
                 }
-                return Collections.singletonList(new PartitionCount(idx, n[0], stats)).iterator();
+                return Collections.singletonList(pc).iterator();
             }, true).persist(StorageLevel.MEMORY_AND_DISK());
             List<PartitionCount> counts = new ArrayList<>(
                     perPartition.map(pc -> new PartitionCount(pc.index(), pc.tokens(), null)).collect());
@@ -155,7 +168,7 @@ public final class ShardedCorpus implements AutoCloseable {
             long raw = 0;
             for (int p = 0; p < counts.size(); p++) {
                 starts[p] = raw;
-                raw += counts.get(p).tokens();
+                raw += counts.get(p).tokens()[0];
             }
             long total = tokenizer.dropsLastToken() && raw > 0 ? raw - 1 : raw;
             if (total == 0) {
@@ -168,7 +181,7 @@ public final class ShardedCorpus implements AutoCloseable {
             long cut = total - (long) (total * validFraction);
             long[] bounds = new long[workers + 1];
             for (int k = 0; k <= workers; k++) {
-                bounds[k] = k * cut / workers;
+                bounds[k] = TokenShard.bound(cut, k, workers);
             }
             for (int k = 0; k < workers; k++) {
                 if (bounds[k + 1] - bounds[k] < minShardTokens) {
@@ -181,17 +194,15 @@ public final class ShardedCorpus implements AutoCloseable {
             Evaluator.Dims dims = Evaluator.Dims.of(total - cut, evalBatch, evalSteps);
             long[][] validSlices = new long[workers][];
             for (int k = 0; k < workers; k++) {
-                int r0 = (int) ((long) k * dims.rows() / workers);
-                int r1 = (int) ((long) (k + 1) * dims.rows() / workers);
-                long s = cut + dims.sliceStart(r0);
-                validSlices[k] = new long[] {s, s + dims.sliceLength(r0, r1), r1 - r0};
+                long[] vs = TokenShard.validSlice(dims, k, workers);
+                validSlices[k] = new long[] {cut + vs[0], cut + vs[1], vs[2]};
             }
             Broadcast<Plan> plan = jsc.broadcast(new Plan(tokenizer, v, starts, total, cut, bounds, validSlices));
             jsc.setJobDescription("seqspark: encode and shard " + path + " into " + workers + " shards");
             JavaPairRDD<Integer, Piece> pieces = JavaPairRDD.fromJavaRDD(
                     lines.mapPartitionsWithIndex((idx, it) -> encode(plan.value(), idx, it), true));
             int w = workers;
-            JavaRDD<Shard> shards = pieces.partitionBy(new HashPartitioner(workers))
+            JavaRDD<TokenShard> shards = pieces.partitionBy(new HashPartitioner(workers))
                     .mapPartitionsWithIndex((k, it) -> assemble(plan.value(), k, w, it), true)
                     .persist(StorageLevel.MEMORY_AND_DISK());
             shards.count();
@@ -260,7 +271,7 @@ public final class ShardedCorpus implements AutoCloseable {
         }
     }
 
-    private static Iterator<Shard> assemble(Plan plan, int k, int workers, Iterator<Tuple2<Integer, Piece>> it) {
+    private static Iterator<TokenShard> assemble(Plan plan, int k, int workers, Iterator<Tuple2<Integer, Piece>> it) {
         List<Piece> train = new ArrayList<>();
         List<Piece> valid = new ArrayList<>();
         it.forEachRemaining(t -> (t._2().valid() ? valid : train).add(t._2()));
@@ -270,7 +281,7 @@ public final class ShardedCorpus implements AutoCloseable {
         long[] vs = plan.validSlices()[k];
         int[] tr = concat(train, plan.trainBounds()[k], plan.trainBounds()[k + 1]);
         int[] va = concat(valid, vs[0], vs[1]);
-        return Collections.singletonList(new Shard(k, tr, va, (int) vs[2])).iterator();
+        return Collections.singletonList(new TokenShard(k, tr, va, (int) vs[2])).iterator();
     }
 
     /** The pieces, in stream order, must tile [from, to) exactly. */

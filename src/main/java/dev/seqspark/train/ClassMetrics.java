@@ -8,7 +8,7 @@ import java.util.Arrays;
  * {@link #MAX_CONFUSION_CLASSES} classes. Merged in a fixed order (shard order), so sums do not depend on
  * which task finished first.
  */
-public final class ClassMetrics implements java.io.Serializable {
+public final class ClassMetrics implements Validation {
     private static final long serialVersionUID = 1L;
     /** Above this many classes only the per-class counts are kept (C² counts would not be small). */
     public static final int MAX_CONFUSION_CLASSES = 100;
@@ -70,6 +70,11 @@ public final class ClassMetrics implements java.io.Serializable {
     /** One record's counts without its loss (see {@link #addLoss}). */
     void addCounts(int label, int prediction) {
         add(label, prediction, 0);
+    }
+
+    @Override
+    public ClassMetrics plus(Validation o) {
+        return merge((ClassMetrics) o);
     }
 
     public ClassMetrics merge(ClassMetrics o) {

@@ -1,12 +1,11 @@
 package dev.seqspark.train;
 
-import dev.seqspark.optim.Optimizers;
 import java.util.Arrays;
 
 /**
  * How a shard of a classification task is trained.
  * <ul>
- *   <li>{@code batchSize}: records per minibatch (records are bucketed by length, see {@link ClassifierTrainer#plan});</li>
+ *   <li>{@code batchSize}: records per minibatch (records are bucketed by length, see {@link ClassifierTask#plan});</li>
  *   <li>{@code optimizer} ({@code sgd}|{@code adam}), {@code lr}, {@code clip} (max global gradient norm; 0 = off);</li>
  *   <li>{@code seed}: every random choice (initial weights, batch plans, dropout) derives from it;</li>
  *   <li>{@code classWeights}: torch.nn.CrossEntropyLoss's {@code weight} (one per class, in class-index order),
@@ -14,16 +13,10 @@ import java.util.Arrays;
  * </ul>
  */
 public record ClassifierTrainConfig(int batchSize, String optimizer, double lr, double clip, long seed, float[] classWeights)
-        implements java.io.Serializable {
+        implements Optimization, java.io.Serializable {
 
     public ClassifierTrainConfig {
-        if (batchSize <= 0) {
-            throw new IllegalArgumentException("batch_size must be positive, got " + batchSize);
-        }
-        Optimizers.create(optimizer, 1, lr);   // validates name and learning rate
-        if (!(clip >= 0) || Double.isInfinite(clip)) {
-            throw new IllegalArgumentException("clip must be a non-negative number (0 = off), got " + clip);
-        }
+        Optimization.check(batchSize, optimizer, lr, clip);
         if (classWeights != null) {
             classWeights = classWeights.clone();
             for (float w : classWeights) {

@@ -1,6 +1,7 @@
 package dev.seqspark.train;
 
-import dev.seqspark.nn.ModelSpec;
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.Params;
 import dev.seqspark.text.BatchLayout;
 
@@ -11,14 +12,15 @@ import dev.seqspark.text.BatchLayout;
  */
 public final class Evaluator {
 
-    /** Σ −log p over {@code tokens} predicted tokens; perplexity = exp(lossSum / tokens). */
-    public record Loss(double lossSum, long tokens) implements java.io.Serializable {
+    /** Σ −log p over {@code count} predicted tokens; perplexity = exp(lossSum / count). */
+    public record Loss(double lossSum, long count) implements Validation {
         public double perplexity() {
-            return tokens == 0 ? Double.NaN : Math.exp(lossSum / tokens);
+            return count == 0 ? Double.NaN : Math.exp(lossSum / count);
         }
 
-        public Loss plus(Loss o) {
-            return new Loss(lossSum + o.lossSum, tokens + o.tokens);
+        @Override
+        public Loss plus(Validation o) {
+            return new Loss(lossSum + o.lossSum(), count + o.count());
         }
     }
 
@@ -45,7 +47,7 @@ public final class Evaluator {
         }
     }
 
-    public static Loss evaluate(ModelSpec spec, float[] weights, int[] stream, int from, int length, int batch, int steps) {
+    public static Loss evaluate(LanguageModelSpec spec, float[] weights, int[] stream, int from, int length, int batch, int steps) {
         Dims d = Dims.of(length, batch, steps);
         return evaluateRows(spec, weights, stream, from, d.rows(), d.steps(), d.rowLength());
     }
@@ -54,7 +56,7 @@ public final class Evaluator {
      * The loss of {@code rows} rows of {@code rowLength + 1} tokens starting at {@code from} (row r reads
      * stream[from + r·rowLength …]), {@code steps} at a time with the state carried: d2l's sequential layout.
      */
-    public static Loss evaluateRows(ModelSpec spec, float[] weights, int[] stream, int from, int rows, int steps,
+    public static Loss evaluateRows(LanguageModelSpec spec, float[] weights, int[] stream, int from, int rows, int steps,
                                     int rowLength) {
         if (rows == 0 || steps == 0) {
             return new Loss(0, 0);

@@ -1,37 +1,44 @@
 package dev.seqspark.train;
 
-import dev.seqspark.nn.ModelSpec;
+import java.io.Serializable;
+import java.util.List;
 import java.util.Map;
 
-/** {@link Workers} in this JVM, one after another: for tests, and the reference the distributed run must equal. */
-public final class LocalWorkers implements Workers {
-    private final ModelSpec spec;
-    private final TrainConfig cfg;
-    private final int[] train;
-    private final int[] valid;
-    private final int shards;
-    private final ShardTrainer trainer;
+/**
+ * {@link Workers} in this JVM, one shard after another on one trainer: for tests, and the reference the
+ * distributed run must equal.
+ */
+public final class LocalWorkers<S extends Shard> implements Workers {
+    private final Task<S> task;
+    private final List<S> shards;
+    private final long[] sizes;
+    private final ShardTrainer<S> trainer;
 
-    /** {@code train} is split into {@code shards} contiguous ranges; {@code valid} may be empty. */
-    public LocalWorkers(ModelSpec spec, TrainConfig cfg, int[] train, int[] valid, int shards) {
-        if (shards <= 0) {
-            throw new IllegalArgumentException("need at least one worker, got " + shards);
+    /** Shard k is {@code shards.get(k)}, of {@code sizes[k]} tokens or records (what {@link Task#batches} reads). */
+    public LocalWorkers(Task<S> task, List<S> shards, long[] sizes) {
+        if (shards.isEmpty() || sizes.length != shards.size()) {
+            throw new IllegalArgumentException("need at least one worker, and a size for each");
         }
-        this.spec = spec;
-        this.cfg = cfg;
-        this.train = train;
-        this.valid = valid;
-        this.shards = shards;
-        this.trainer = new ShardTrainer(spec, cfg);
+        this.task = task;
+        this.shards = List.copyOf(shards);
+        this.sizes = sizes.clone();
+        this.trainer = new ShardTrainer<>(task);
     }
 
-    static int shardStart(long n, int k, int w) {
-        return (int) (k * n / w);
+    /** A language model's workers: {@code train} cut into W contiguous shards, {@code valid} (may be empty) by rows. */
+    public static LocalWorkers<TokenShard> of(LanguageModelTask task, int[] train, int[] valid, int workers) {
+        List<TokenShard> shards = TokenShard.split(train, valid, workers, task.validDims());
+        return new LocalWorkers<>(task, shards, shards.stream().mapToLong(s -> s.train().length).toArray());
+    }
+
+    /** A classifier's workers: shard k trains {@code shards.get(k)}. */
+    public static LocalWorkers<RecordShard> of(ClassifierTask task, List<RecordShard> shards) {
+        return new LocalWorkers<>(task, shards, shards.stream().mapToLong(s -> s.train().size()).toArray());
     }
 
     @Override
     public int count() {
-        return shards;
+        return shards.size();
     }
 
     @Override
@@ -41,36 +48,31 @@ public final class LocalWorkers implements Workers {
 
     @Override
     public int[] batchesPerShard(int epoch) {
-        int[] out = new int[shards];
-        for (int k = 0; k < shards; k++) {
-            int from = shardStart(train.length, k, shards);
-            out[k] = ShardTrainer.numBatches(cfg, shardStart(train.length, k + 1, shards) - from, epoch, k);
+        int[] out = new int[shards.size()];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = task.batches(sizes[k], epoch, k);
         }
         return out;
     }
 
     @Override
-    public RoundSum train(ModelState state, Map<Integer, HiddenState> carried, int epoch, int fromBatch, int maxBatches) {
+    public RoundSum train(ModelState state, Map<Integer, Serializable> carried, int epoch, int fromBatch, int maxBatches) {
         RoundSum sum = new RoundSum();
-        for (int k = 0; k < shards; k++) {
-            int from = shardStart(train.length, k, shards);
-            int len = shardStart(train.length, k + 1, shards) - from;
+        for (S shard : shards) {
             long t0 = System.nanoTime();
-            ShardTrainer.Result r = trainer.train(state, carried.get(k), trainer.layout(train, from, len, epoch, k),
-                    fromBatch, maxBatches, epoch, k, null);
-            sum.add(k, r, (System.nanoTime() - t0) / 1e9);
+            ShardTrainer.Result r = trainer.train(state, carried.get(shard.index()), shard, epoch, fromBatch, maxBatches, null);
+            sum.add(shard.index(), r, (System.nanoTime() - t0) / 1e9);
         }
-        carried.putAll(sum.hidden());
+        carried.putAll(sum.carried());
         return sum;
     }
 
     @Override
-    public Evaluator.Loss validate(float[] weights) {
-        return Evaluator.evaluate(spec, weights, valid, 0, valid.length, cfg.batchSize(), cfg.numSteps());
-    }
-
-    @Override
-    public long trainingTokens() {
-        return train.length;
+    public Validation validate(float[] weights) {
+        Validation total = task.noValidation();
+        for (S shard : shards) {
+            total = total.plus(task.validate(weights, shard));
+        }
+        return total;
     }
 }

@@ -17,8 +17,4 @@ public record ModelState(float[] weights, float[] optimizerState, long optimizer
     public ModelState(float[] weights, float[] optimizerState, long optimizerSteps) {
         this(weights, optimizerState, optimizerSteps, NONE);
     }
-
-    public ModelState copy() {
-        return new ModelState(weights.clone(), optimizerState.clone(), optimizerSteps, blockMomentum.clone());
-    }
 }

@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * The sum over shards of one round's results, as the driver needs them to average: Σ b_k·w_k and
- * Σ b_k·s_k in double (b_k = batches shard k trained), Σ b_k, the largest optimizer step count, loss and
- * tokens. Averaging Σ b_k·w_k / Σ b_k in double returns one worker's float weights exactly, so a run with
+ * Σ b_k·s_k in double (b_k = batches shard k trained), Σ b_k, the largest optimizer step count, loss,
+ * examples and tokens, and what each shard carries into its next round. Averaging Σ b_k·w_k / Σ b_k in double returns one worker's float weights exactly, so a run with
  * one worker is bit-for-bit the shard trainer's. Merged pairwise (Spark's treeAggregate), never W at once.
  */
 public final class RoundSum implements java.io.Serializable {
@@ -15,11 +15,12 @@ public final class RoundSum implements java.io.Serializable {
     long batches;
     long maxSteps;
     double lossSum;
+    long examples;
     long tokens;
     boolean finite = true;
     double maxTaskSeconds;
     double sumTaskSeconds;
-    final java.util.TreeMap<Integer, HiddenState> hidden = new java.util.TreeMap<>();
+    final java.util.TreeMap<Integer, java.io.Serializable> carried = new java.util.TreeMap<>();
 
     /**
      * Adds shard {@code shard}'s result (nothing when it trained no batch, but non-finite losses always
@@ -32,7 +33,9 @@ public final class RoundSum implements java.io.Serializable {
         if (r.batches() == 0) {
             return this;
         }
-        hidden.put(shard, r.hidden());
+        if (r.carried() != null) {
+            carried.put(shard, r.carried());
+        }
         float[] w = r.state().weights();
         float[] s = r.state().optimizerState();
         if (weights == null) {
@@ -49,6 +52,7 @@ public final class RoundSum implements java.io.Serializable {
         batches += r.batches();
         maxSteps = Math.max(maxSteps, r.state().optimizerSteps());
         lossSum += r.lossSum();
+        examples += r.examples();
         tokens += r.tokens();
         return this;
     }
@@ -58,7 +62,7 @@ public final class RoundSum implements java.io.Serializable {
         finite &= o.finite;
         maxTaskSeconds = Math.max(maxTaskSeconds, o.maxTaskSeconds);
         sumTaskSeconds += o.sumTaskSeconds;
-        hidden.putAll(o.hidden);
+        carried.putAll(o.carried);
         if (o.weights == null) {
             return this;
         }
@@ -76,6 +80,7 @@ public final class RoundSum implements java.io.Serializable {
         batches += o.batches;
         maxSteps = Math.max(maxSteps, o.maxSteps);
         lossSum += o.lossSum;
+        examples += o.examples;
         tokens += o.tokens;
         return this;
     }
@@ -113,6 +118,11 @@ public final class RoundSum implements java.io.Serializable {
         return lossSum;
     }
 
+    /** Predicted tokens, or records. */
+    public long examples() {
+        return examples;
+    }
+
     public long tokens() {
         return tokens;
     }
@@ -129,14 +139,14 @@ public final class RoundSum implements java.io.Serializable {
         return Math.max(maxTaskSeconds, sumTaskSeconds / Math.max(1, slots));
     }
 
-    /** Each shard's hidden state after the round (shards that trained no batch are absent). */
-    public java.util.Map<Integer, HiddenState> hidden() {
-        return hidden;
+    /** What each shard carries into its next round (shards that trained no batch, or carry nothing, are absent). */
+    public java.util.Map<Integer, java.io.Serializable> carried() {
+        return carried;
     }
 
     @Override
     public String toString() {
-        return "RoundSum[batches=" + batches + ", tokens=" + tokens + ", loss=" + lossSum + ", weights="
+        return "RoundSum[batches=" + batches + ", examples=" + examples + ", loss=" + lossSum + ", weights="
                 + (weights == null ? "none" : Arrays.hashCode(weights)) + "]";
     }
 }

@@ -1,115 +1,84 @@
 package dev.seqspark.train;
 
-import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.Params;
 import dev.seqspark.optim.Optimizer;
 import dev.seqspark.optim.Optimizers;
-import dev.seqspark.text.BatchLayout;
-import dev.seqspark.text.Partitioning;
+import java.io.Serializable;
 import java.util.SplittableRandom;
 import java.util.function.DoubleConsumer;
 
 /**
- * The engine every worker runs: trains a language model over minibatches of one token stream (a shard),
- * all of an epoch's batches or K at a time, resuming where the last call stopped. Per batch: forward,
- * mean cross-entropy, backward through time, clipping by global norm, optimizer step; the hidden state is
- * carried (values only) from batch to batch in sequential partitioning and starts at zero for every batch
- * in random partitioning. Not thread-safe: one per task.
+ * The engine every worker runs, for either task: trains one shard's minibatches, all of an epoch's or K at a time,
+ * resuming where the last call stopped. Per batch: the task's forward and backward ({@link Task.Steps}), clipping
+ * by global norm, the optimizer's step. Dropout masks derive from (seed, epoch, shard, batch), so a batch trains
+ * the same wherever and whenever it runs. Not thread-safe: one per task.
  */
-public final class ShardTrainer {
+public final class ShardTrainer<S extends Shard> {
 
-    /** What one call returns: the new state, the carried hidden state, and what the batches measured. */
-    public record Result(ModelState state, HiddenState hidden, double lossSum, long tokens, int batches,
-                         int nextBatch, boolean finite) implements java.io.Serializable {}
+    /**
+     * What one call returns: the new state, what the shard carries into its next round, and what the batches
+     * measured ({@code examples}: predicted tokens or records).
+     */
+    public record Result(ModelState state, Serializable carried, double lossSum, long examples, long tokens, int batches,
+                         int nextBatch, boolean finite) implements Serializable {}
 
-    private final ModelSpec spec;
-    private final TrainConfig cfg;
+    private final Task<S> task;
     private final Params params;
-    private final LanguageModel lm;
     private final Optimizer optimizer;
-    private final int[] x;
-    private final int[] y;
+    private final Task.Steps<S> steps;
 
-    public ShardTrainer(ModelSpec spec, TrainConfig cfg) {
-        this.spec = spec;
-        this.cfg = cfg;
-        this.params = new Params(spec.layout());
-        this.lm = new LanguageModel(spec, params);
-        this.optimizer = Optimizers.create(cfg.optimizer(), params.values.length, cfg.lr());
-        this.x = new int[cfg.batchSize() * cfg.numSteps()];
-        this.y = new int[cfg.batchSize() * cfg.numSteps()];
+    public ShardTrainer(Task<S> task) {
+        this.task = task;
+        this.params = new Params(task.spec().layout());
+        this.optimizer = Optimizers.create(task.optimization().optimizer(), params.values.length, task.optimization().lr());
+        this.steps = task.steps(params);
     }
 
-    /** A fresh state: PyTorch-style initial weights from {@code seed} and an empty optimizer state. */
-    public static ModelState initialState(ModelSpec spec, TrainConfig cfg, long seed) {
-        Params p = spec.initParams(seed);
-        return new ModelState(p.values, new float[Optimizers.stateSize(cfg.optimizer(), p.values.length)], 0);
+    /** A fresh state: PyTorch-style initial weights from the seed and an empty optimizer state. */
+    public static ModelState initialState(Task<?> task) {
+        return startingFrom(task, task.spec().initParams(task.optimization().seed()).values);
     }
 
-    /** Batches in shard {@code shard}'s layout for epoch {@code epoch}, from its length alone (as {@link #layout}). */
-    public static int numBatches(TrainConfig cfg, long length, int epoch, int shard) {
-        int offset = BatchLayout.drawOffset(cfg.partitioning(), cfg.numSteps(), cfg.offset(),
-                new SplittableRandom(Seeds.derive(cfg.seed(), 1, epoch, shard)));
-        return BatchLayout.count(cfg.partitioning(), length, cfg.batchSize(), cfg.numSteps(), offset);
-    }
-
-    /** Tokens a shard needs so that every epoch's layout has at least one batch, whatever the offset. */
-    public static long minShardTokens(TrainConfig cfg) {
-        return (long) cfg.batchSize() * cfg.numSteps() + cfg.numSteps() + 1;
-    }
-
-    /** The batch layout of shard {@code shard} in epoch {@code epoch}: random choices derive from (seed, epoch, shard). */
-    public BatchLayout layout(int[] stream, int from, int length, int epoch, int shard) {
-        SplittableRandom rng = new SplittableRandom(Seeds.derive(cfg.seed(), 1, epoch, shard));
-        return BatchLayout.of(cfg.partitioning(), stream, from, length, cfg.batchSize(), cfg.numSteps(),
-                cfg.offset(), rng);
+    /** {@code weights} (fine-tuning) with a fresh optimizer state. */
+    public static ModelState startingFrom(Task<?> task, float[] weights) {
+        return new ModelState(weights, new float[Optimizers.stateSize(task.optimization().optimizer(), weights.length)], 0);
     }
 
     /**
-     * Trains batches [fromBatch, fromBatch + maxBatches) of {@code layout} (or to its end) from {@code start}
-     * and {@code carried} (null: zeros). Dropout masks derive from (seed, epoch, shard, batch). Stops early,
-     * with {@code finite == false}, at the first batch whose loss is not a finite number.
+     * Trains batches [fromBatch, fromBatch + maxBatches) of {@code shard}'s epoch (maxBatches ≤ 0: to its end) from
+     * {@code start} and {@code carried} (null: from scratch). Stops early, with {@code finite == false}, at the first
+     * batch whose loss is not a finite number. {@code batchLoss}, when given, hears every batch's loss.
      */
-    public Result train(ModelState start, HiddenState carried, BatchLayout layout, int fromBatch, int maxBatches,
-                        int epoch, int shard, DoubleConsumer batchLoss) {
+    public Result train(ModelState start, Serializable carried, S shard, int epoch, int fromBatch, int maxBatches,
+                        DoubleConsumer batchLoss) {
         params.setValues(start.weights());
         optimizer.restore(start.optimizerState(), start.optimizerSteps());
-        LanguageModel.State state = new LanguageModel.State(spec, cfg.batchSize());
-        if (carried != null && cfg.partitioning() == Partitioning.SEQUENTIAL) {
-            System.arraycopy(carried.h(), 0, state.h, 0, state.h.length);
-            if (state.c != null) {
-                System.arraycopy(carried.c(), 0, state.c, 0, state.c.length);
-            }
-        }
-        int steps = cfg.numSteps();
-        int batch = cfg.batchSize();
-        int end = maxBatches <= 0 ? layout.numBatches() : Math.min(layout.numBatches(), fromBatch + maxBatches);
+        int count = steps.begin(shard, epoch, carried);
+        int end = maxBatches <= 0 ? count : Math.min(count, fromBatch + maxBatches);
+        Optimization o = task.optimization();
+        boolean dropout = task.spec().hasDropout();
         double lossSum = 0;
+        long examples = 0;
         long tokens = 0;
         int done = 0;
         boolean finite = true;
-        boolean dropout = spec.dropout() > 0;
         for (int i = fromBatch; i < end; i++) {
-            layout.fill(i, x, y);
-            if (cfg.partitioning() == Partitioning.RANDOM) {
-                state.reset();
-            }
-            SplittableRandom drop = dropout ? new SplittableRandom(Seeds.derive(cfg.seed(), 2, epoch, shard, i)) : null;
-            double loss = lm.forwardBackward(x, y, steps, batch, null, state, drop);
+            SplittableRandom drop = dropout ? new SplittableRandom(Seeds.derive(o.seed(), 2, epoch, shard.index(), i)) : null;
+            double loss = steps.step(i, drop);
             if (!Double.isFinite(loss)) {
                 finite = false;
                 break;
             }
-            optimizer.clipAndStep(params.values, params.grads, cfg.clip());
-            lossSum += loss * x.length;
-            tokens += x.length;
+            optimizer.clipAndStep(params.values, params.grads, o.clip());
+            lossSum += loss * steps.examples();
+            examples += steps.examples();
+            tokens += steps.tokens();
             done++;
             if (batchLoss != null) {
                 batchLoss.accept(loss);
             }
         }
         ModelState out = new ModelState(params.values.clone(), optimizer.state().clone(), optimizer.steps());
-        HiddenState hidden = new HiddenState(state.h.clone(), state.c == null ? null : state.c.clone());
-        return new Result(out, hidden, lossSum, tokens, done, fromBatch + done, finite);
+        return new Result(out, steps.carried(), lossSum, examples, tokens, done, fromBatch + done, finite);
     }
 }

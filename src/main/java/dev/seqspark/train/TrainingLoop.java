@@ -1,5 +1,6 @@
 package dev.seqspark.train;
 
+import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -14,16 +15,21 @@ import java.util.Map;
 public final class TrainingLoop {
 
     /**
-     * One epoch's figures (what metrics.jsonl records): tokens per wall second of the whole epoch (rounds
-     * and validation); the rounds' overhead is their wall time minus the time their training needed on the
-     * available task slots, i.e. what broadcasting, scheduling and summing cost.
+     * One epoch's figures (what metrics.jsonl records): the mean training loss per example (predicted token or
+     * record), the validation, the examples and tokens trained, the wall seconds of the whole epoch (rounds and
+     * validation); the rounds' overhead is their wall time minus the time their training needed on the available
+     * task slots, i.e. what broadcasting, scheduling and summing cost.
      */
-    public record EpochMetrics(int epoch, double trainPerplexity, double validPerplexity, double tokensPerSecond,
-                               double seconds, long tokens, int rounds, double roundOverheadSeconds) {}
+    public record EpochMetrics(int epoch, double trainLoss, Validation valid, long examples, long tokens, double seconds,
+                               int rounds, double roundOverheadSeconds) {
+        public double examplesPerSecond() {
+            return examples / seconds;
+        }
+    }
 
     /** Told about progress; {@link #epochEnd} is where checkpoints are written. */
     public interface Listener {
-        default void roundEnd(int epoch, int round, int rounds, long tokensSoFar, double secondsSoFar, double lossSoFar) {}
+        default void roundEnd(int epoch, int round, int rounds, long examplesSoFar, double secondsSoFar, double lossSoFar) {}
 
         default void epochEnd(EpochMetrics metrics, ModelState state) {}
     }
@@ -68,8 +74,9 @@ public final class TrainingLoop {
             }
             int chunk = syncEvery > 0 ? syncEvery : Math.max(1, most);
             int rounds = Math.max(1, (most + chunk - 1) / chunk);
-            Map<Integer, HiddenState> carried = new HashMap<>();
+            Map<Integer, Serializable> carried = new HashMap<>();
             double lossSum = 0;
+            long examples = 0;
             long tokens = 0;
             double overhead = 0;
             for (int r = 0; r < rounds; r++) {
@@ -82,15 +89,15 @@ public final class TrainingLoop {
                 }
                 state = next;
                 lossSum += sum.lossSum();
+                examples += sum.examples();
                 tokens += sum.tokens();
-                listener.roundEnd(epoch, r, rounds, tokens, (System.nanoTime() - t0) / 1e9,
-                        tokens == 0 ? Double.NaN : lossSum / tokens);
+                listener.roundEnd(epoch, r, rounds, examples, (System.nanoTime() - t0) / 1e9,
+                        examples == 0 ? Double.NaN : lossSum / examples);
             }
-            Evaluator.Loss valid = workers.validate(state.weights());
+            Validation valid = workers.validate(state.weights());
             double seconds = (System.nanoTime() - t0) / 1e9;
-            double trainPpl = tokens == 0 ? Double.NaN : Math.exp(lossSum / tokens);
-            listener.epochEnd(new EpochMetrics(epoch + 1, trainPpl, valid.perplexity(), tokens / seconds,
-                    seconds, tokens, rounds, overhead), state);
+            listener.epochEnd(new EpochMetrics(epoch + 1, examples == 0 ? Double.NaN : lossSum / examples, valid,
+                    examples, tokens, seconds, rounds, overhead), state);
         }
         return state;
     }

@@ -1,10 +1,11 @@
 package dev.seqspark.train;
 
+import java.io.Serializable;
 import java.util.Map;
 
 /**
- * Where the shards are trained: in this JVM ({@link LocalWorkers}) or on Spark executors
- * (dev.seqspark.spark.SparkWorkers). Shard k of W holds tokens [⌊k·N/W⌋, ⌊(k+1)·N/W⌋) of the training stream.
+ * Where the shards of a task are trained: in this JVM ({@link LocalWorkers}) or on Spark executors
+ * (dev.seqspark.spark.SparkWorkers), which must equal it bit for bit.
  */
 public interface Workers extends AutoCloseable {
 
@@ -21,16 +22,13 @@ public interface Workers extends AutoCloseable {
 
     /**
      * Every shard trains batches [fromBatch, fromBatch + maxBatches) of its epoch layout (maxBatches ≤ 0: to
-     * the end) from {@code state} and its own carried hidden state ({@code carried.get(k)}, absent: zeros).
-     * Returns the sum of their results; {@code carried} is updated in place with each shard's new hidden state.
+     * the end) from {@code state} and what it carried out of its last round ({@code carried.get(k)}, absent: none).
+     * Returns the sum of their results; {@code carried} is updated in place.
      */
-    RoundSum train(ModelState state, Map<Integer, HiddenState> carried, int epoch, int fromBatch, int maxBatches);
+    RoundSum train(ModelState state, Map<Integer, Serializable> carried, int epoch, int fromBatch, int maxBatches);
 
-    /** Validation loss of {@code weights} (zero tokens when there is no validation stream). */
-    Evaluator.Loss validate(float[] weights);
-
-    /** Training tokens in all shards. */
-    long trainingTokens();
+    /** {@code weights} evaluated on every shard's validation data, merged in shard order. */
+    Validation validate(float[] weights);
 
     @Override
     default void close() {}

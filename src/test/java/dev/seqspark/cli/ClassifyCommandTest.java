@@ -10,9 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.seqspark.io.Checkpoint;
-import dev.seqspark.io.ClassifierDir;
-import dev.seqspark.io.ClassifierModel;
+import dev.seqspark.io.Location;
+import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.model.ClassifierSpec;
 import dev.seqspark.testutil.SparkTestSession;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -100,16 +101,16 @@ class ClassifyCommandTest {
         assertEquals(40, summary.get("evaluated").asLong());
         assertEquals(List.of("twain", "dickens"), List.of(summary.get("confusion").get("labels").get(0).asText(),
                 summary.get("confusion").get("labels").get(1).asText()), "101 twain labels (one with an empty text) to 100");
-        List<JsonNode> metrics = ModelDir.readMetrics(straight);
+        List<JsonNode> metrics = ModelDir.readMetrics(Location.local(straight));
         assertEquals(3, metrics.size());
         for (String k : List.of("train_loss", "valid_loss", "valid_accuracy", "valid_macro_f1", "records_per_second",
                 "tokens_per_second", "records", "workers", "rounds")) {
             assertTrue(metrics.get(2).has(k), k);
         }
-        ClassifierModel m = ClassifierDir.read(straight);
+        Model<ClassifierSpec> m = ModelDir.read(Location.local(straight), ClassifierSpec.class);
         assertEquals(List.of("twain", "dickens"), m.labels());
         assertEquals(30, m.config().maxLength());
-        assertEquals("classify", Checkpoint.read(straight).settings().get("task"));
+        assertEquals("classify", Checkpoint.read(Location.local(straight)).settings().get("task"));
 
         Path resumed = tmp.resolve("resumed");
         assertEquals(0, run(classify(resumed, "--set", "train.epochs=1"))[0]);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.seqspark.io.Checkpoint;
+import dev.seqspark.io.Location;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.io.OutputDir;
 import dev.seqspark.testutil.KillableFileSystem;
@@ -61,7 +62,7 @@ class HadoopPathsTest {
         assertTrue(((String) r[1]).contains("train: model written to " + out), (String) r[1]);
         r = TrainCommandTest.run(train(out, "file:" + config, "file:" + corpus, "--resume", "--set", "train.epochs=2"));
         assertEquals(0, r[0], (String) r[1]);
-        assertEquals(2, Checkpoint.read(model).epochsDone());
+        assertEquals(2, Checkpoint.read(Location.local(model)).epochsDone());
         Path init = tmp.resolve("uri-init");
         r = TrainCommandTest.run(train("file:" + init, "file:" + config, "file:" + corpus, "--init", out,
                 "--set", "train.epochs=1"));

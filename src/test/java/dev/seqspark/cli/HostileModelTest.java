@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.testutil.Golden;
 import java.io.IOException;
@@ -27,12 +29,12 @@ import org.junit.jupiter.api.io.TempDir;
 class HostileModelTest {
     @TempDir
     static Path tmp;
-    static Model model;
+    static Model<LanguageModelSpec> model;
     static Path input;
 
     @BeforeAll
     static void setUp() throws IOException {
-        model = ModelDir.read(Golden.resource("torch_model"));
+        model = ModelDir.read(Location.local(Golden.resource("torch_model")), LanguageModelSpec.class);
         input = tmp.resolve("in.txt");
         Files.writeString(input, "Tom said\n");
     }
@@ -44,7 +46,7 @@ class HostileModelTest {
 
     private static Path modelDir(String name) throws IOException {
         Path dir = tmp.resolve(name);
-        ModelDir.write(dir, model, List.of(), false);
+        ModelDir.write(Location.local(dir), model, List.of(), false);
         return dir;
     }
 
@@ -104,7 +106,11 @@ class HostileModelTest {
         }
         Files.writeString(dir.resolve("vocab.json"), sb.append("]}"));
         scoreRefuses(dir, "vocab.json: has more than 70 tokens, but config.json says vocab_size 70");
-        dev.seqspark.io.OutputDir.deleteRecursively(dir);
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
         dir = modelDir("lies");
         byte[] w = Files.readAllBytes(dir.resolve("weights.safetensors"));
         String header = new String(w, 8, (int) ByteBuffer.wrap(w).order(ByteOrder.LITTLE_ENDIAN).getLong(0), StandardCharsets.UTF_8);
@@ -128,7 +134,7 @@ class HostileModelTest {
         w[layout.get("rnn.weight_hh_l0").offset() + 5] = Float.NaN;
         w[layout.get("linear.bias").offset()] = Float.POSITIVE_INFINITY;
         Path dir = tmp.resolve("nan");
-        ModelDir.write(dir, new Model(model.config(), model.vocab(), w), List.of(), false);
+        ModelDir.write(Location.local(dir), new Model<>(model.config(), model.vocab(), w), List.of(), false);
 
         String first = "tensor 'rnn.weight_hh_l0' [96, 32] holds NaN at flat index 5";
         scoreRefuses(dir, first);
@@ -140,12 +146,12 @@ class HostileModelTest {
 
         // Plain ModelDir.read does not judge values: training (--init, --resume) reads such weights and
         // reports the divergence itself.
-        Model back = ModelDir.read(dir);
+        Model<LanguageModelSpec> back = ModelDir.read(Location.local(dir), LanguageModelSpec.class);
         assertTrue(Float.isNaN(back.weights()[layout.get("rnn.weight_hh_l0").offset() + 5]));
 
         w[layout.get("rnn.weight_hh_l0").offset() + 5] = 0.5f;
         Path inf = tmp.resolve("inf");
-        ModelDir.write(inf, new Model(model.config(), model.vocab(), w), List.of(), false);
+        ModelDir.write(Location.local(inf), new Model<>(model.config(), model.vocab(), w), List.of(), false);
         scoreRefuses(inf, "tensor 'linear.bias' [70] holds Infinity at flat index 0");
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.seqspark.io.Location;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.spark.JobProgress;
 import dev.seqspark.testutil.Golden;
@@ -36,7 +37,7 @@ class ProgressTest {
     static void setUp() throws IOException {
         spark = SparkTestSession.get();
         modelDir = tmp.resolve("model");
-        ModelDir.write(modelDir, ModelDir.read(Golden.resource("torch_model")), List.of(), false);
+        ModelDir.write(Location.local(modelDir), ModelDir.read(Location.local(Golden.resource("torch_model"))), List.of(), false);
         input = tmp.resolve("in.txt");
         List<String> lines = Files.readAllLines(Path.of("data/tom_sawyer.txt"), StandardCharsets.UTF_8);
         Files.write(input, lines.subList(0, 4000), StandardCharsets.UTF_8);

@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.score.Scorer;
-import dev.seqspark.testutil.Golden;
 import dev.seqspark.spark.LanguageModelScorer;
+import dev.seqspark.testutil.Golden;
 import dev.seqspark.testutil.SparkTestSession;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,15 +37,15 @@ class ScoreCommandTest {
     @TempDir
     static Path tmp;
     static Path modelDir;
-    static Model model;
+    static Model<LanguageModelSpec> model;
     static SparkSession spark;
 
     @BeforeAll
     static void setUp() throws IOException {
         spark = SparkTestSession.get();
-        model = ModelDir.read(Golden.resource("torch_model"));
+        model = ModelDir.read(Location.local(Golden.resource("torch_model")), LanguageModelSpec.class);
         modelDir = tmp.resolve("model");
-        ModelDir.write(modelDir, model, List.of(), false);
+        ModelDir.write(Location.local(modelDir), model, List.of(), false);
     }
 
     /** {exit code, stdout, stderr}. */
@@ -155,7 +157,7 @@ class ScoreCommandTest {
                 "--input", tmp.resolve("none.txt").toString(), "--output", tmp.resolve("o1").toString()));
         // A truncated weights file and a header that lies about its size: clear errors, nothing written.
         Path broken = tmp.resolve("broken");
-        ModelDir.write(broken, model, List.of(), false);
+        ModelDir.write(Location.local(broken), model, List.of(), false);
         byte[] w = Files.readAllBytes(broken.resolve("weights.safetensors"));
         Files.write(broken.resolve("weights.safetensors"), Arrays.copyOf(w, w.length / 2));
         fails("truncated", run("score", "--model", broken.toString(), "--input", in.toString(), "--output",

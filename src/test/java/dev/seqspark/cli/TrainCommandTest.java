@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.seqspark.io.Checkpoint;
+import dev.seqspark.io.Location;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.testutil.SparkTestSession;
+import dev.seqspark.train.Settings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -62,18 +65,18 @@ class TrainCommandTest {
         Object[] r = run(train(straight, "--set", "train.epochs=3"));
         assertEquals(0, r[0], (String) r[1]);
         assertTrue(((String) r[1]).contains("train: epoch 3/3"), (String) r[1]);
-        assertEquals(3, ModelDir.readMetrics(straight).size());
-        assertEquals(28, ModelDir.read(straight).vocab().size());
-        assertTrue(ModelDir.readMetrics(straight).get(2).get("tokens_per_second").asDouble() > 0);
+        assertEquals(3, ModelDir.readMetrics(Location.local(straight)).size());
+        assertEquals(28, ModelDir.read(Location.local(straight), LanguageModelSpec.class).vocab().size());
+        assertTrue(ModelDir.readMetrics(Location.local(straight)).get(2).get("tokens_per_second").asDouble() > 0);
 
         Path resumed = tmp.resolve("resumed");
         assertEquals(0, run(train(resumed, "--set", "train.epochs=1"))[0]);
-        assertEquals(1, Checkpoint.read(resumed).epochsDone());
+        assertEquals(1, Checkpoint.read(Location.local(resumed)).epochsDone());
         Object[] again = run("train", "--output", resumed.toString(), "--resume", "--set", "train.epochs=3");
         assertEquals(0, again[0], (String) again[1]);
         assertArrayEquals(Files.readAllBytes(straight.resolve("weights.safetensors")),
                 Files.readAllBytes(resumed.resolve("weights.safetensors")), "a resumed run ends where an unbroken one does");
-        assertEquals(3, ModelDir.readMetrics(resumed).size());
+        assertEquals(3, ModelDir.readMetrics(Location.local(resumed)).size());
     }
 
     @Test
@@ -85,13 +88,13 @@ class TrainCommandTest {
         Object[] r = run(train(tuned, "--init", base.toString(), "--set", "train.epochs=1", "--set", "model.cell=gru",
                 "--set", "data.tokenizer.letters_only=false"));
         assertEquals(0, r[0], (String) r[1]);
-        var b = ModelDir.read(base);
-        var t = ModelDir.read(tuned);
+        var b = ModelDir.read(Location.local(base), LanguageModelSpec.class);
+        var t = ModelDir.read(Location.local(tuned), LanguageModelSpec.class);
         assertEquals(b.config(), t.config());
         assertEquals(b.vocab().tokens(), t.vocab().tokens());
         assertFalse(Arrays.equals(b.weights(), t.weights()), "it trained on");
-        double before = ModelDir.readMetrics(base).get(0).get("valid_perplexity").asDouble();
-        double after = ModelDir.readMetrics(tuned).get(0).get("valid_perplexity").asDouble();
+        double before = ModelDir.readMetrics(Location.local(base)).get(0).get("valid_perplexity").asDouble();
+        double after = ModelDir.readMetrics(Location.local(tuned)).get(0).get("valid_perplexity").asDouble();
         assertTrue(after < before, "a second epoch from the saved weights improves: " + before + " → " + after);
     }
 
@@ -141,11 +144,11 @@ class TrainCommandTest {
     void resumingTheSameCommandIsAcceptedAndARealChangeIsNamed() throws IOException {
         Path out = tmp.resolve("same-command");
         assertEquals(0, run(train(out, "--set", "train.epochs=1"))[0]);
-        assertEquals("2", Checkpoint.read(out).settings().get("dist.workers"), "W is stored resolved");
+        assertEquals("2", Checkpoint.read(Location.local(out)).settings().get("dist.workers"), "W is stored resolved");
         // The very same command line (config file and every --set) plus --resume and more epochs.
         Object[] r = run(train(out, "--resume", "--set", "train.epochs=2"));
         assertEquals(0, r[0], (String) r[1]);
-        assertEquals(2, Checkpoint.read(out).epochsDone());
+        assertEquals(2, Checkpoint.read(Location.local(out)).epochsDone());
         fails("model.cell cannot change when resuming: the run has model.cell=gru, --set asks for lstm",
                 run(train(out, "--resume", "--set", "train.epochs=3", "--set", "model.cell=lstm")));
         fails("train.lr cannot change when resuming: the run has train.lr=1.0, --set asks for 0.5",
@@ -156,7 +159,7 @@ class TrainCommandTest {
                 run("train", "--config", cfg.toString(), "--output", out.toString(), "--resume"));
         assertEquals(0, run(train(out, "--resume", "--set", "train.epochs=3", "--set", "train.lr=1",
                 "--set", "dist.workers=0"))[0], "1 = 1.0, and 0 (all task slots) keeps the stored W");
-        assertEquals(3, Checkpoint.read(out).epochsDone());
+        assertEquals(3, Checkpoint.read(Location.local(out)).epochsDone());
     }
 
     @Test
@@ -179,14 +182,14 @@ class TrainCommandTest {
 
     @Test
     void theDefaultOuterUpdateIsBmufWithBlocksThatShrinkWithW() {
-        Settings s = Settings.load((java.nio.file.Path) null, List.of());
-        assertEquals(List.of(0, 50, 13, 4, 1), List.of(TrainCommand.syncEvery(s, 1), TrainCommand.syncEvery(s, 2),
-                TrainCommand.syncEvery(s, 4), TrainCommand.syncEvery(s, 8), TrainCommand.syncEvery(s, 64)));
-        assertEquals("bmuf (block momentum 0.75, block lr 1)", TrainCommand.outerUpdate(s, 4).toString());
-        assertEquals(0.0, TrainCommand.outerUpdate(s, 1).momentum(), "one worker: plain averaging");
-        Settings avg = Settings.load((java.nio.file.Path) null, List.of("dist.outer=average", "dist.sync_every=5"));
-        assertEquals("average", TrainCommand.outerUpdate(avg, 4).toString());
-        assertEquals(5, TrainCommand.syncEvery(avg, 4));
+        Settings s = Settings.of(java.util.Map.of(), "--set", List.of());
+        assertEquals(List.of(0, 50, 13, 4, 1), List.of(s.syncEvery(1), s.syncEvery(2), s.syncEvery(4), s.syncEvery(8),
+                s.syncEvery(64)));
+        assertEquals("bmuf (block momentum 0.75, block lr 1)", s.outerUpdate(4).toString());
+        assertEquals(0.0, s.outerUpdate(1).momentum(), "one worker: plain averaging");
+        Settings avg = Settings.of(java.util.Map.of(), "--set", List.of("dist.outer=average", "dist.sync_every=5"));
+        assertEquals("average", avg.outerUpdate(4).toString());
+        assertEquals(5, avg.syncEvery(4));
     }
 
     @Test

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.score.Scorer;
 import dev.seqspark.testutil.Golden;
 import dev.seqspark.testutil.SparkTestSession;
@@ -67,7 +69,7 @@ class WordModelTest {
 
     @Test
     void aRecordScoresTheSameInAnyBatch() {
-        Model m = ModelDir.read(Golden.resource("word_model"));
+        Model<LanguageModelSpec> m = ModelDir.read(Location.local(Golden.resource("word_model")), LanguageModelSpec.class);
         Scorer one = new Scorer(m, 1, 256, 0);
         Scorer many = new Scorer(m, 7, 32, 0);
         List<int[]> ids = new ArrayList<>();
@@ -103,7 +105,7 @@ class WordModelTest {
                 "--set", "train.batch_size=4", "--set", "train.num_steps=8", "--set", "train.epochs=1",
                 "--set", "dist.workers=2", "--set", "generate.prefix=tom said to", "--set", "generate.length=6");
         assertEquals(0, r[0], (String) r[1]);
-        Model m = ModelDir.read(model);
+        Model<LanguageModelSpec> m = ModelDir.read(Location.local(model), LanguageModelSpec.class);
         assertEquals(12, m.spec().embeddingDim());
 
         Object[] g = ScoreCommandTest.run("generate", "--model", model.toString(), "--prefix", "tom said to",

@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.BooleanNode;
+import dev.seqspark.model.ClassifierSpec;
+import dev.seqspark.model.RecurrentBlock;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ClassifierSpec;
 import dev.seqspark.nn.Pooling;
 import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
@@ -43,8 +44,8 @@ class ClassifierDirFuzzTest {
     static Path tmp;
     /** Embedding → bi-GRU → 2-layer LSTM, mean pooling, 3 classes: every kind of block option is there. */
     static final ClassifierSpec SPEC = new ClassifierSpec(6, 3, List.of(
-            new ClassifierSpec.Block("gru", CellType.GRU, 4, 1, true, 0.0, true),
-            new ClassifierSpec.Block("lstm", CellType.LSTM, 3, 2, false, 0.25, true)), Pooling.MEAN, 3);
+            new RecurrentBlock("gru", CellType.GRU, 4, 1, true, 0.0, true),
+            new RecurrentBlock("lstm", CellType.LSTM, 3, 2, false, 0.25, true)), Pooling.MEAN, 3);
     static final List<String> LABELS = List.of("spam", "ham", "eggs");
     static Path modelDir;
     static Path checkpointDir;
@@ -52,17 +53,17 @@ class ClassifierDirFuzzTest {
 
     @BeforeAll
     static void write() throws IOException {
-        ClassifierModel m = new ClassifierModel(new ClassifierConfig(SPEC, TokenizerConfig.chars(), 40),
+        Model<ClassifierSpec> m = new Model<>(new ModelConfig<>(SPEC, TokenizerConfig.chars(), 40),
                 new Vocab(List.of("<unk>", "a", "b", " ", "\n", "é")), LABELS, SPEC.initParams(7).values);
         modelDir = tmp.resolve("model");
-        ClassifierDir.write(modelDir, m, List.of(), false);
+        ModelDir.write(Location.local(modelDir), m, List.of(), false);
         checkpointDir = tmp.resolve("checkpoint");
         float[] adam = new float[2 * m.weights().length];
         Arrays.fill(adam, 0.125f);
-        Checkpoint.write(Location.local(checkpointDir), t -> ClassifierDir.writeContents(t, m, List.of()), new Checkpoint.State(3, 42, adam,
+        Checkpoint.write(Location.local(checkpointDir), m, List.of(), new Checkpoint.State(3, 42, adam,
                 new float[0], Map.of("train.optimizer", "adam", "task", "classify")));
         original = Map.of(ModelDir.CONFIG, Files.readAllBytes(modelDir.resolve(ModelDir.CONFIG)),
-                ClassifierDir.LABELS, Files.readAllBytes(modelDir.resolve(ClassifierDir.LABELS)),
+                ModelDir.LABELS, Files.readAllBytes(modelDir.resolve(ModelDir.LABELS)),
                 ModelDir.WEIGHTS, Files.readAllBytes(modelDir.resolve(ModelDir.WEIGHTS)),
                 Checkpoint.FILE, Files.readAllBytes(checkpointDir.resolve(Checkpoint.FILE)));
     }
@@ -70,26 +71,26 @@ class ClassifierDirFuzzTest {
     @Test
     void configJson() throws IOException {
         ModelDirFuzzTest.fuzz(ModelDir.CONFIG, original.get(ModelDir.CONFIG), 1200, modelDir, tmp,
-                () -> ClassifierDir.read(modelDir), b -> jsonFile(b, ClassifierDirFuzzTest::validConfig));
+                () -> ModelDir.read(Location.local(modelDir), ClassifierSpec.class), b -> jsonFile(b, ClassifierDirFuzzTest::validConfig));
     }
 
     @Test
     void labelsJson() throws IOException {
-        ModelDirFuzzTest.fuzz(ClassifierDir.LABELS, original.get(ClassifierDir.LABELS), 700, modelDir, tmp,
-                () -> ClassifierDir.read(modelDir), b -> jsonFile(b, ClassifierDirFuzzTest::validLabels));
+        ModelDirFuzzTest.fuzz(ModelDir.LABELS, original.get(ModelDir.LABELS), 700, modelDir, tmp,
+                () -> ModelDir.read(Location.local(modelDir), ClassifierSpec.class), b -> jsonFile(b, ClassifierDirFuzzTest::validLabels));
     }
 
     @Test
     void weightsHeader() throws IOException {
         ModelDirFuzzTest.fuzz(ModelDir.WEIGHTS, original.get(ModelDir.WEIGHTS), 500, modelDir, tmp,
-                () -> ClassifierDir.read(modelDir), b -> ModelDirFuzzTest.validSafetensors(b, SPEC.layout()));
+                () -> ModelDir.read(Location.local(modelDir), ClassifierSpec.class), b -> ModelDirFuzzTest.validSafetensors(b, SPEC.layout()));
     }
 
     @Test
     void checkpointOfAClassifier() throws IOException {
         ModelDirFuzzTest.fuzz(Checkpoint.FILE, original.get(Checkpoint.FILE), 200, checkpointDir, tmp,
-                () -> Checkpoint.read(checkpointDir), b -> jsonFile(b, ClassifierDirFuzzTest::validCheckpoint));
-        assertEquals(2 * SPEC.parameterCount(), Checkpoint.read(checkpointDir).optimizerState().length,
+                () -> Checkpoint.read(Location.local(checkpointDir)), b -> jsonFile(b, ClassifierDirFuzzTest::validCheckpoint));
+        assertEquals(2 * SPEC.parameterCount(), Checkpoint.read(Location.local(checkpointDir)).optimizerState().length,
                 "the state size follows from the classifier's config");
     }
 
@@ -149,14 +150,14 @@ class ClassifierDirFuzzTest {
     private static Path copyOfModel(String name) throws IOException {
         Path dir = tmp.resolve(name);
         Files.createDirectories(dir);
-        for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ClassifierDir.LABELS, ModelDir.WEIGHTS)) {
+        for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ModelDir.LABELS, ModelDir.WEIGHTS)) {
             Files.copy(modelDir.resolve(f), dir.resolve(f));
         }
         return dir;
     }
 
     private static String refused(Path dir) {
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ClassifierDir.read(dir));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelDir.read(Location.local(dir), ClassifierSpec.class));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         return e.getMessage();
     }
@@ -193,15 +194,15 @@ class ClassifierDirFuzzTest {
         for (int i = 0; i < 100_000; i++) {
             sb.append(",\"l").append(i).append('"');
         }
-        Files.writeString(dir.resolve(ClassifierDir.LABELS), sb.append("]}").toString());
+        Files.writeString(dir.resolve(ModelDir.LABELS), sb.append("]}").toString());
         assertTrue(refused(dir).contains("labels.json: has more than 3 labels, but config.json says num_classes 3"));
-        Files.writeString(dir.resolve(ClassifierDir.LABELS), "{\"labels\":[\"a\",\"b\",\"a\"]}");
+        Files.writeString(dir.resolve(ModelDir.LABELS), "{\"labels\":[\"a\",\"b\",\"a\"]}");
         assertTrue(refused(dir).contains("label 'a' appears twice"));
-        Files.writeString(dir.resolve(ClassifierDir.LABELS), "{\"labels\":[\"a\",\"\",\"c\"]}");
+        Files.writeString(dir.resolve(ModelDir.LABELS), "{\"labels\":[\"a\",\"\",\"c\"]}");
         assertTrue(refused(dir).contains("label 1 must have 1 to 1000 characters, found 0"));
-        Files.writeString(dir.resolve(ClassifierDir.LABELS), "{\"labels\":[\"a\",\"b\"]}");
+        Files.writeString(dir.resolve(ModelDir.LABELS), "{\"labels\":[\"a\",\"b\"]}");
         assertTrue(refused(dir).contains("labels.json: has 2 labels, but config.json says num_classes 3"));
-        Files.delete(dir.resolve(ClassifierDir.LABELS));
+        Files.delete(dir.resolve(ModelDir.LABELS));
         assertTrue(refused(dir).endsWith("labels.json: missing"));
     }
 
@@ -210,10 +211,10 @@ class ClassifierDirFuzzTest {
         Path dir = tmp.resolve("nan");
         float[] w = SPEC.initParams(3).values;
         w[SPEC.layout().get("fc.bias").offset() + 1] = Float.NaN;
-        ClassifierDir.write(dir, new ClassifierModel(new ClassifierConfig(SPEC, TokenizerConfig.chars(), 0),
+        ModelDir.write(Location.local(dir), new Model<>(new ModelConfig<>(SPEC, TokenizerConfig.chars(), 0),
                 new Vocab(List.of("<unk>", "a", "b", " ", "\n", "é")), LABELS, w), List.of(), false);
-        assertTrue(Float.isNaN(ClassifierDir.read(dir).weights()[SPEC.layout().get("fc.bias").offset() + 1]));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ClassifierDir.readForInference(dir));
+        assertTrue(Float.isNaN(ModelDir.read(Location.local(dir), ClassifierSpec.class).weights()[SPEC.layout().get("fc.bias").offset() + 1]));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelDir.readForInference(Location.local(dir), ClassifierSpec.class));
         assertTrue(e.getMessage().contains("tensor 'fc.bias' [3] holds NaN at flat index 1"), e.getMessage());
     }
 
@@ -223,9 +224,9 @@ class ClassifierDirFuzzTest {
         CellType[] cells = CellType.values();
         for (int i = 0; i < 300; i++) {
             int n = 1 + rnd.nextInt(3);
-            List<ClassifierSpec.Block> blocks = new java.util.ArrayList<>();
+            List<RecurrentBlock> blocks = new java.util.ArrayList<>();
             for (int k = 0; k < n; k++) {
-                blocks.add(new ClassifierSpec.Block("b" + k, cells[rnd.nextInt(cells.length)], 1 + rnd.nextInt(9),
+                blocks.add(new RecurrentBlock("b" + k, cells[rnd.nextInt(cells.length)], 1 + rnd.nextInt(9),
                         1 + rnd.nextInt(3), rnd.nextBoolean(), 0, rnd.nextBoolean()));
             }
             ClassifierSpec s = new ClassifierSpec(1 + rnd.nextInt(30), rnd.nextBoolean() ? 0 : 1 + rnd.nextInt(8), blocks,

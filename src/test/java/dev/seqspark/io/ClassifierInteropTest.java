@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.seqspark.nn.ClassifierSpec;
+import dev.seqspark.io.Location;
+import dev.seqspark.model.Classifier;
+import dev.seqspark.model.ClassifierSpec;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.testutil.Golden;
-import dev.seqspark.train.Classifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClassifierInteropTest {
 
     /** Class probabilities of one record, computed here (float32) with the record alone in its batch. */
-    static float[] probabilities(ClassifierModel m, int[] ids) {
+    static float[] probabilities(Model<ClassifierSpec> m, int[] ids) {
         Classifier c = new Classifier(m.spec(), m.params()).freezeWeights();
         float[] logits = c.forward(ids, ids.length, 1, new int[] {ids.length}, null);
         return c.probabilities(logits, 1).clone();
@@ -33,7 +35,7 @@ class ClassifierInteropTest {
 
     private static void check(String dir, String predictions) {
         JsonNode g = Golden.load("/golden/" + predictions);
-        ClassifierModel m = ClassifierDir.readForInference(Golden.resource(dir));
+        Model<ClassifierSpec> m = ModelDir.readForInference(Location.local(Golden.resource(dir)), ClassifierSpec.class);
         assertEquals(List.of("dickens", "twain"), m.labels());
         for (int i = 0; i < g.get("texts").size(); i++) {
             String text = g.get("texts").get(i).asText();
@@ -47,7 +49,7 @@ class ClassifierInteropTest {
     @Test
     void pyTorchClassifierLoadsHere() {
         check("classify_torch_model", "classify_torch_predictions.json");
-        ClassifierModel m = ClassifierDir.read(Golden.resource("classify_torch_model"));
+        Model<ClassifierSpec> m = ModelDir.read(Location.local(Golden.resource("classify_torch_model")), ClassifierSpec.class);
         assertEquals("lstm", m.spec().blocks().get(0).name());
         assertEquals("gru", m.spec().blocks().get(1).name());
         assertTrue(m.spec().layout().contains("lstm.weight_ih_l0") && m.spec().layout().contains("gru.bias_hh_l0")
@@ -62,15 +64,15 @@ class ClassifierInteropTest {
     @Test
     void todaysWriterReproducesThePyTorchCheckedFiles(@TempDir Path tmp) throws Exception {
         Path committed = Golden.resource("classify_java_model");
-        ClassifierModel m = ClassifierDir.read(committed);
+        Model<ClassifierSpec> m = ModelDir.read(Location.local(committed), ClassifierSpec.class);
         Path out = tmp.resolve("rewritten");
-        ClassifierDir.write(out, m, List.of(), false);
-        for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ClassifierDir.LABELS, ModelDir.WEIGHTS)) {
+        ModelDir.write(Location.local(out), m, List.of(), false);
+        for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ModelDir.LABELS, ModelDir.WEIGHTS)) {
             assertArrayEquals(Files.readAllBytes(committed.resolve(f)), Files.readAllBytes(out.resolve(f)),
                     f + " as PyTorch verified it");
         }
         try (var files = Files.list(out)) {
-            assertEquals(List.of(OutputDir.COMMIT, ModelDir.CONFIG, ClassifierDir.LABELS, ModelDir.VOCAB, ModelDir.WEIGHTS),
+            assertEquals(List.of(OutputDir.COMMIT, ModelDir.CONFIG, ModelDir.LABELS, ModelDir.VOCAB, ModelDir.WEIGHTS),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no other file but the commit marker");
         }
     }
@@ -78,14 +80,14 @@ class ClassifierInteropTest {
     @Test
     void eachReaderNamesTheOtherTask() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> ModelDir.read(Golden.resource("classify_torch_model")));
+                () -> ModelDir.read(Location.local(Golden.resource("classify_torch_model")), LanguageModelSpec.class));
         assertTrue(e.getMessage().contains("a classify model (\"task\": \"classify\"), not a language model; use predict"),
                 e.getMessage());
-        e = assertThrows(ModelFormatException.class, () -> ClassifierDir.read(Golden.resource("torch_model")));
+        e = assertThrows(ModelFormatException.class, () -> ModelDir.read(Location.local(Golden.resource("torch_model")), ClassifierSpec.class));
         assertTrue(e.getMessage().contains("a language model (no \"task\": \"classify\"), not a classifier"), e.getMessage());
-        assertEquals(ModelConfig.TASK_CLASSIFY, ClassifierDir.task(Golden.resource("classify_torch_model")));
-        assertEquals(ModelConfig.TASK_LM, ClassifierDir.task(Golden.resource("torch_model")));
-        assertTrue(OutputDir.isModelDir(Golden.resource("classify_torch_model")), "ours, for --overwrite");
+        assertEquals(ModelConfig.TASK_CLASSIFY, ModelDir.task(Location.local(Golden.resource("classify_torch_model"))));
+        assertEquals(ModelConfig.TASK_LM, ModelDir.task(Location.local(Golden.resource("torch_model"))));
+        assertTrue(OutputDir.isModelDir(Location.local(Golden.resource("classify_torch_model"))), "ours, for --overwrite");
     }
 
     /**
@@ -95,7 +97,7 @@ class ClassifierInteropTest {
      * tools/golden/make_classify_golden.py, which loads it in PyTorch and records its probabilities.
      */
     public static void main(String[] args) throws Exception {
-        ClassifierModel torch = ClassifierDir.read(Golden.resource("classify_torch_model"));
+        Model<ClassifierSpec> torch = ModelDir.read(Location.local(Golden.resource("classify_torch_model")), ClassifierSpec.class);
         ClassifierSpec s = torch.spec();
         ClassifierSpec spec = new ClassifierSpec(s.vocabSize(), s.embeddingDim(), s.blocks(),
                 dev.seqspark.nn.Pooling.MEAN, s.numClasses());
@@ -105,7 +107,7 @@ class ClassifierInteropTest {
             w[i] += (float) (r.nextDouble() - 0.5) * 0.2f;
         }
         Path out = Path.of(args.length > 0 ? args[0] : "src/test/resources/golden/classify_java_model");
-        ClassifierDir.write(out, new ClassifierModel(new ClassifierConfig(spec, torch.config().tokenizer(), 150),
+        ModelDir.write(Location.local(out), new Model<>(new ModelConfig<>(spec, torch.config().tokenizer(), 150),
                 torch.vocab(), torch.labels(), w), List.of(), true);
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.testutil.KillableFileSystem;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,18 +32,18 @@ class FileSystemsTest {
     @TempDir
     Path tmp;
 
-    private static Model a() {
+    private static Model<LanguageModelSpec> a() {
         return ModelDirTest.model(0);
     }
 
-    private static Model b() {
+    private static Model<LanguageModelSpec> b() {
         return ModelDirTest.model(3);
     }
 
     /** "A" or "B" (told apart by their embedding), or null when the directory is refused, in one line. */
     private static String version(Location dir) {
         try {
-            int e = ModelDir.read(dir).spec().embeddingDim();
+            int e = ModelDir.read(dir, LanguageModelSpec.class).spec().embeddingDim();
             return e == 0 ? "A" : e == 3 ? "B" : "?" + e;
         } catch (ModelFormatException e) {
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
@@ -126,7 +127,7 @@ class FileSystemsTest {
         assertEquals(List.of(OutputDir.COMMIT, ModelDir.CONFIG, ModelDir.VOCAB, ModelDir.WEIGHTS), names(base.resolve("m")));
         assertEquals("B", version(dir));
         Files.delete(base.resolve("m").resolve(OutputDir.COMMIT));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelDir.read(dir));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelDir.read(dir, LanguageModelSpec.class));
         assertTrue(e.getMessage().startsWith(dir + ": not committed (no " + OutputDir.COMMIT + ")"), e.getMessage());
         assertThrows(ModelFormatException.class, () -> Checkpoint.read(dir));
         // Where directories rename atomically the marker is not needed (PyTorch's tools/seqspark_torch.py, older runs).
@@ -134,7 +135,7 @@ class FileSystemsTest {
         assertEquals("B", version(local));
         // A marker that is not one is refused everywhere, naming it.
         Files.writeString(base.resolve("m").resolve(OutputDir.COMMIT), "{\"format\": \"seqspark-commit\"}");
-        e = assertThrows(ModelFormatException.class, () -> ModelDir.read(local));
+        e = assertThrows(ModelFormatException.class, () -> ModelDir.read(local, LanguageModelSpec.class));
         assertTrue(e.getMessage().contains(OutputDir.COMMIT + ": 'version' must be an integer"), e.getMessage());
     }
 
@@ -158,7 +159,7 @@ class FileSystemsTest {
                 }
             });
             ModelFormatException e = assertThrows(ModelFormatException.class,
-                    () -> ModelDir.read(Location.of(racing, dir.path())));
+                    () -> ModelDir.read(Location.of(racing, dir.path()), LanguageModelSpec.class));
             assertTrue(e.getMessage().endsWith("was replaced while it was being read (its " + OutputDir.COMMIT
                     + " changed); read it again"), e.getMessage());
             assertEquals("A", version(dir), "read again, it is fine");
@@ -201,13 +202,13 @@ class FileSystemsTest {
                 new org.apache.hadoop.fs.Path(tmp.resolve("crc").toString()));
         assertTrue(names(tmp.resolve("crc")).contains("." + ModelDir.WEIGHTS + ".crc"), names(tmp.resolve("crc")).toString());
         assertEquals("A", version(Location.local(tmp.resolve("crc"))));
-        ModelDir.write(tmp.resolve("crc"), b(), List.of(), true);
+        ModelDir.write(Location.local(tmp.resolve("crc")), b(), List.of(), true);
         assertEquals("B", version(Location.local(tmp.resolve("crc"))));
         // A Spark writer's folder (part files and their checksums) is not ours.
         Path spark = Files.createDirectories(tmp.resolve("spark-out"));
         Files.writeString(spark.resolve("part-00000.json"), "{}\n");
         Files.writeString(spark.resolve(".part-00000.json.crc"), "x");
-        assertThrows(OutputDir.NotOursException.class, () -> OutputDir.checkReplaceable(spark));
+        assertThrows(OutputDir.NotOursException.class, () -> OutputDir.checkReplaceable(Location.local(spark)));
     }
 
     @Test
@@ -252,7 +253,7 @@ class FileSystemsTest {
     @Test
     void theCommitMarkerListsTheFilesAndIsWrittenLast() throws IOException {
         Path dir = tmp.resolve("ck");
-        Checkpoint.write(dir, a(), List.of(), new Checkpoint.State(1, 7, new float[0], new float[0], Map.of("k", "v")));
+        Checkpoint.write(Location.local(dir), a(), List.of(), new Checkpoint.State(1, 7, new float[0], new float[0], Map.of("k", "v")));
         String marker = Files.readString(dir.resolve(OutputDir.COMMIT), StandardCharsets.UTF_8);
         for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ModelDir.WEIGHTS, Checkpoint.FILE)) {
             assertTrue(marker.contains("\"" + f + "\""), marker);

@@ -22,8 +22,10 @@ import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.seqspark.model.LanguageModelSpec;
+import dev.seqspark.model.NetworkSpec;
+import dev.seqspark.model.RecurrentBlock;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
@@ -71,7 +73,7 @@ class ModelDirFuzzTest {
     @TempDir
     static Path tmp;
     /** The model: LSTM (4 gates) with an embedding, 2 layers and biases, so every kind of tensor is there. */
-    static final ModelSpec SPEC = new ModelSpec(CellType.LSTM, 6, 3, 4, 2, true, 0.25);
+    static final LanguageModelSpec SPEC = new LanguageModelSpec(CellType.LSTM, 6, 3, 4, 2, true, 0.25);
     static final List<String> TOKENS = List.of("<unk>", "a", "b", " ", "\n", "é");
     static final String ADAM_STATE = "optimizer_state";
     static Path modelDir;
@@ -80,13 +82,13 @@ class ModelDirFuzzTest {
 
     @BeforeAll
     static void writeModelAndCheckpoint() throws IOException {
-        Model m = new Model(new ModelConfig(SPEC, TokenizerConfig.chars()), new Vocab(TOKENS), SPEC.initParams(7).values);
+        Model<LanguageModelSpec> m = new Model<>(new ModelConfig<>(SPEC, TokenizerConfig.chars()), new Vocab(TOKENS), SPEC.initParams(7).values);
         modelDir = tmp.resolve("model");
-        ModelDir.write(modelDir, m, List.of(), false);
+        ModelDir.write(Location.local(modelDir), m, List.of(), false);
         checkpointDir = tmp.resolve("checkpoint");
         float[] adam = new float[2 * m.weights().length];
         Arrays.fill(adam, 0.125f);
-        Checkpoint.write(checkpointDir, m, List.of(), new Checkpoint.State(3, 42, adam, new float[0],
+        Checkpoint.write(Location.local(checkpointDir), m, List.of(), new Checkpoint.State(3, 42, adam, new float[0],
                 Map.of("train.optimizer", "adam", "train.lr", "0.01", "model.cell", "lstm")));
         original = Map.of(ModelDir.CONFIG, read(modelDir, ModelDir.CONFIG), ModelDir.VOCAB, read(modelDir, ModelDir.VOCAB),
                 ModelDir.WEIGHTS, read(modelDir, ModelDir.WEIGHTS), Checkpoint.FILE, read(checkpointDir, Checkpoint.FILE),
@@ -101,22 +103,22 @@ class ModelDirFuzzTest {
 
     @Test
     void configJson() throws IOException {
-        fuzz(ModelDir.CONFIG, 1200, modelDir, () -> ModelDir.read(modelDir), b -> jsonFile(b, ModelDirFuzzTest::validConfig));
+        fuzz(ModelDir.CONFIG, 1200, modelDir, () -> ModelDir.read(Location.local(modelDir), LanguageModelSpec.class), b -> jsonFile(b, ModelDirFuzzTest::validConfig));
     }
 
     @Test
     void vocabJson() throws IOException {
-        fuzz(ModelDir.VOCAB, 800, modelDir, () -> ModelDir.read(modelDir), b -> jsonFile(b, ModelDirFuzzTest::validVocab));
+        fuzz(ModelDir.VOCAB, 800, modelDir, () -> ModelDir.read(Location.local(modelDir), LanguageModelSpec.class), b -> jsonFile(b, ModelDirFuzzTest::validVocab));
     }
 
     @Test
     void weightsHeader() throws IOException {
-        fuzz(ModelDir.WEIGHTS, 1000, modelDir, () -> ModelDir.read(modelDir), b -> validSafetensors(b, SPEC.layout()));
+        fuzz(ModelDir.WEIGHTS, 1000, modelDir, () -> ModelDir.read(Location.local(modelDir), LanguageModelSpec.class), b -> validSafetensors(b, SPEC.layout()));
     }
 
     @Test
     void checkpointJson() throws IOException {
-        fuzz(Checkpoint.FILE, 700, checkpointDir, () -> Checkpoint.read(checkpointDir),
+        fuzz(Checkpoint.FILE, 700, checkpointDir, () -> Checkpoint.read(Location.local(checkpointDir)),
                 b -> jsonFile(b, ModelDirFuzzTest::validCheckpoint));
     }
 
@@ -124,7 +126,7 @@ class ModelDirFuzzTest {
     void optimizerHeader() throws IOException {
         ParamLayout opt = new ParamLayout();
         opt.add(ADAM_STATE, 2 * SPEC.layout().size());
-        fuzz(Checkpoint.OPTIMIZER, 400, checkpointDir, () -> Checkpoint.read(checkpointDir), b -> validSafetensors(b, opt));
+        fuzz(Checkpoint.OPTIMIZER, 400, checkpointDir, () -> Checkpoint.read(Location.local(checkpointDir)), b -> validSafetensors(b, opt));
     }
 
     interface Oracle {
@@ -634,7 +636,7 @@ class ModelDirFuzzTest {
     }
 
     private static ModelFormatException refused(Path dir) {
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelDir.read(dir));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelDir.read(Location.local(dir), LanguageModelSpec.class));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         return e;
     }
@@ -671,11 +673,11 @@ class ModelDirFuzzTest {
         long heap = Runtime.getRuntime().maxMemory();
         int hidden = (int) Math.ceil(Math.sqrt(heap / 16.0) * 1.1);          // LSTM: about 4·H² parameters
         assumeTrue(hidden <= 23000, "heap too large to exceed with one float[]");
-        ModelSpec spec = new ModelSpec(CellType.LSTM, 4, 0, hidden, 1, true, 0);
+        LanguageModelSpec spec = new LanguageModelSpec(CellType.LSTM, 4, 0, hidden, 1, true, 0);
         assertTrue(4 * spec.parameterCount() > heap);
         Path dir = tmp.resolve("huge");
         Files.createDirectories(dir);
-        Files.write(dir.resolve(ModelDir.CONFIG), JSON.writeValueAsBytes(new ModelConfig(spec, TokenizerConfig.chars()).toJson()));
+        Files.write(dir.resolve(ModelDir.CONFIG), JSON.writeValueAsBytes(new ModelConfig<>(spec, TokenizerConfig.chars()).toJson()));
         Files.writeString(dir.resolve(ModelDir.VOCAB), "{\"tokens\":[\"<unk>\",\"a\",\"b\",\"c\"]}");
         ObjectNode header = JSON.createObjectNode();
         for (ParamLayout.TensorView t : spec.layout().tensors()) {
@@ -732,10 +734,10 @@ class ModelDirFuzzTest {
         for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ModelDir.WEIGHTS, Checkpoint.FILE)) {
             Files.write(ck.resolve(f), original.get(f));
         }
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Checkpoint.read(ck));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Checkpoint.read(Location.local(ck)));
         assertTrue(e.getMessage().endsWith(Checkpoint.OPTIMIZER + ": missing"), e.getMessage());
         Files.delete(ck.resolve(ModelDir.CONFIG));
-        e = assertThrows(ModelFormatException.class, () -> Checkpoint.read(ck));
+        e = assertThrows(ModelFormatException.class, () -> Checkpoint.read(Location.local(ck)));
         assertTrue(e.getMessage().endsWith(ModelDir.CONFIG + ": missing"), e.getMessage());
     }
 
@@ -745,11 +747,21 @@ class ModelDirFuzzTest {
         SplittableRandom rnd = new SplittableRandom(SEED);
         for (int i = 0; i < 300; i++) {
             CellType cell = CellType.values()[rnd.nextInt(CellType.values().length)];
-            ModelSpec s = new ModelSpec(cell, 1 + rnd.nextInt(50), rnd.nextInt(3) == 0 ? 0 : 1 + rnd.nextInt(20),
+            LanguageModelSpec s = new LanguageModelSpec(cell, 1 + rnd.nextInt(50), rnd.nextInt(3) == 0 ? 0 : 1 + rnd.nextInt(20),
                     1 + rnd.nextInt(20), 1 + rnd.nextInt(4), rnd.nextBoolean(), 0);
             assertEquals(s.layout().size(), s.parameterCount(), s.toString());
         }
-        assertEquals(Long.MAX_VALUE, ModelSpec.parameterCount(CellType.LSTM, Integer.MAX_VALUE, Integer.MAX_VALUE,
-                Integer.MAX_VALUE, Integer.MAX_VALUE, true), "saturates instead of overflowing");
+        // The largest sizes a block allows, with the largest int vocabulary and embedding: exact, no overflow.
+        int h = NetworkSpec.MAX_WIDTH;
+        int l = NetworkSpec.MAX_LAYERS;
+        java.math.BigInteger v = java.math.BigInteger.valueOf(Integer.MAX_VALUE);
+        java.math.BigInteger gh = java.math.BigInteger.valueOf(4L * h);
+        java.math.BigInteger expected = v.multiply(v)                                                  // embedding
+                .add(gh.multiply(v).add(gh.multiply(java.math.BigInteger.valueOf(h))))                  // layer 0
+                .add(java.math.BigInteger.valueOf(l - 1).multiply(gh.multiply(java.math.BigInteger.valueOf(2L * h))))
+                .add(java.math.BigInteger.valueOf(l).multiply(gh.multiply(java.math.BigInteger.TWO)))   // biases
+                .add(v.multiply(java.math.BigInteger.valueOf(h)).add(v));                              // head
+        assertEquals(expected.longValueExact(), NetworkSpec.parameterCount(Integer.MAX_VALUE, Integer.MAX_VALUE,
+                List.of(new RecurrentBlock("rnn", CellType.LSTM, h, l, false, 0, true)), Integer.MAX_VALUE), "no overflow");
     }
 }

@@ -34,7 +34,7 @@ class SafetensorsTest {
             v[i] = i * 0.5f - 3;
         }
         Path f = tmp.resolve("w.safetensors");
-        Safetensors.write(f, layout(), v, Map.of("format", "pt"));
+        Safetensors.write(Location.local(f), layout(), v, Map.of("format", "pt"));
         return f;
     }
 
@@ -49,14 +49,14 @@ class SafetensorsTest {
     }
 
     private static void fails(String fragment, Path f) {
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Safetensors.read(f, layout()));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Safetensors.read(Location.local(f), layout(), "the layout"));
         assertTrue(e.getMessage().contains(fragment), "'" + e.getMessage() + "' should mention '" + fragment + "'");
     }
 
     @Test
     void roundTripAndAlignment() throws IOException {
         Path f = written();
-        float[] back = Safetensors.read(f, layout());
+        float[] back = Safetensors.read(Location.local(f), layout(), "the layout");
         assertArrayEquals(new float[] {-3f, -2.5f}, Arrays.copyOf(back, 2));
         assertArrayEquals(new float[] {6.5f, 7f}, Arrays.copyOfRange(back, 19, 21));
         long headerLen = ByteBuffer.wrap(Files.readAllBytes(f), 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();

@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.testutil.Golden;
-import dev.seqspark.train.LanguageModel;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class TorchInteropTest {
 
     /** Σ log p(token_i | tokens before it), state from zeros, char tokens of {@code text}. */
-    static double logLikelihood(Model m, String text) {
+    static double logLikelihood(Model<LanguageModelSpec> m, String text) {
         List<String> toks = m.tokenizer().textTokens(text);
         int[] ids = m.vocab().encode(toks);
         LanguageModel lm = new LanguageModel(m.spec(), m.params());
@@ -30,7 +31,7 @@ class TorchInteropTest {
 
     private static void check(String modelDir, String loglikFile) {
         JsonNode g = Golden.load("/golden/" + loglikFile);
-        Model m = ModelDir.read(Golden.resource(modelDir));
+        Model<LanguageModelSpec> m = ModelDir.read(Location.local(Golden.resource(modelDir)), LanguageModelSpec.class);
         String text = g.get("text").asText();
         assertArrayEquals(Golden.ints(g.get("ids")), m.vocab().encode(m.tokenizer().textTokens(text)),
                 "token ids (one per code point, unknown → <unk>)");
@@ -56,9 +57,9 @@ class TorchInteropTest {
      */
     @Test
     void todaysWriterReproducesThePyTorchCheckedFiles(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
-        Model committed = ModelDir.read(Golden.resource("java_model"));
+        Model<LanguageModelSpec> committed = ModelDir.read(Location.local(Golden.resource("java_model")), LanguageModelSpec.class);
         Path out = tmp.resolve("rewritten");
-        ModelDir.write(out, new Model(committed.config(), committed.vocab(), committed.weights()), List.of(), false);
+        ModelDir.write(Location.local(out), new Model<>(committed.config(), committed.vocab(), committed.weights()), List.of(), false);
         for (String f : List.of(ModelDir.CONFIG, ModelDir.VOCAB, ModelDir.WEIGHTS)) {
             org.junit.jupiter.api.Assertions.assertArrayEquals(
                     java.nio.file.Files.readAllBytes(Golden.resource("java_model").resolve(f)),
@@ -76,13 +77,13 @@ class TorchInteropTest {
      * then tools/golden/make_lm_golden.py, which loads it in PyTorch and records its log-likelihood.
      */
     public static void main(String[] args) throws Exception {
-        Model torch = ModelDir.read(Golden.resource("torch_model"));
+        Model<LanguageModelSpec> torch = ModelDir.read(Location.local(Golden.resource("torch_model")), LanguageModelSpec.class);
         float[] w = torch.weights().clone();
         java.util.SplittableRandom r = new java.util.SplittableRandom(17);
         for (int i = 0; i < w.length; i++) {
             w[i] += (float) (r.nextDouble() - 0.5) * 0.05f;
         }
         Path out = Path.of(args.length > 0 ? args[0] : "src/test/resources/golden/java_model");
-        ModelDir.write(out, new Model(torch.config(), torch.vocab(), w), List.of(), true);
+        ModelDir.write(Location.local(out), new Model<>(torch.config(), torch.vocab(), w), List.of(), true);
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.seqspark.model.LanguageModelSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -35,8 +36,8 @@ class BadArgumentsTest {
         fails("dropout must be in [0, 1), got NaN",
                 () -> new RecurrentConfig(CellType.GRU, 3, 4, 2, true, Double.NaN, false, false));
         fails("unknown cell 'transformer'", () -> CellType.fromId("transformer"));
-        fails("vocab_size must be positive", () -> new ModelSpec(CellType.GRU, 0, 0, 4, 1, true, 0));
-        fails("embedding_dim must be 0", () -> new ModelSpec(CellType.GRU, 5, -1, 4, 1, true, 0));
+        fails("vocab_size must be positive", () -> new LanguageModelSpec(CellType.GRU, 0, 0, 4, 1, true, 0));
+        fails("embedding_dim must be 0", () -> new LanguageModelSpec(CellType.GRU, 5, -1, 4, 1, true, 0));
     }
 
     @Test

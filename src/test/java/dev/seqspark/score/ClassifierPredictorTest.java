@@ -4,14 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.seqspark.io.ClassifierConfig;
-import dev.seqspark.io.ClassifierModel;
-import dev.seqspark.nn.ClassifierSpec;
+import dev.seqspark.io.Model;
+import dev.seqspark.io.ModelConfig;
+import dev.seqspark.model.Classifier;
+import dev.seqspark.model.ClassifierSpec;
 import dev.seqspark.nn.Pooling;
 import dev.seqspark.testutil.Golden;
 import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
-import dev.seqspark.train.Classifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -26,9 +26,9 @@ import org.junit.jupiter.api.Test;
 class ClassifierPredictorTest {
     static final List<String> TOKENS = List.of("<unk>", "a", "b", "c", "d", "e", "f", "g");
 
-    static ClassifierModel model(String blocks, int emb, Pooling pooling, int maxLength) {
+    static Model<ClassifierSpec> model(String blocks, int emb, Pooling pooling, int maxLength) {
         ClassifierSpec spec = new ClassifierSpec(TOKENS.size(), emb, ClassifierSpec.parseBlocks(blocks), pooling, 3);
-        return new ClassifierModel(new ClassifierConfig(spec, TokenizerConfig.chars(), maxLength), new Vocab(TOKENS),
+        return new Model<>(new ModelConfig<>(spec, TokenizerConfig.chars(), maxLength), new Vocab(TOKENS),
                 List.of("x", "y", "z"), spec.initParams(13).values);
     }
 
@@ -46,7 +46,7 @@ class ClassifierPredictorTest {
         return out;
     }
 
-    static float[] alone(ClassifierModel m, int[] ids) {
+    static float[] alone(Model<ClassifierSpec> m, int[] ids) {
         return new Classifier(m.spec(), m.params()).forward(ids, ids.length, 1, new int[] {ids.length}, null).clone();
     }
 
@@ -54,7 +54,7 @@ class ClassifierPredictorTest {
     void batchedAndChunkedIsEachRecordAlone() {
         for (String blocks : List.of("lstm:6,gru:5:layers=2", "gru:4:bi,lstm:3:bi:layers=2", "rnn_tanh:5")) {
             for (Pooling pooling : Pooling.values()) {
-                ClassifierModel m = model(blocks, blocks.startsWith("rnn") ? 0 : 3, pooling, 0);
+                Model<ClassifierSpec> m = model(blocks, blocks.startsWith("rnn") ? 0 : 3, pooling, 0);
                 List<int[]> recs = records(30, blocks.length() + pooling.ordinal());
                 for (ClassifierPredictor p : List.of(new ClassifierPredictor(m, 8, 5), new ClassifierPredictor(m, 64, 1000),
                         new ClassifierPredictor(m, 3, 256, 20_000))) {
@@ -74,7 +74,7 @@ class ClassifierPredictorTest {
 
     @Test
     void textIsCutToTheModelsMaxLength() {
-        ClassifierModel m = model("gru:4", 0, Pooling.MEAN, 5);
+        Model<ClassifierSpec> m = model("gru:4", 0, Pooling.MEAN, 5);
         ClassifierPredictor p = new ClassifierPredictor(m, 4, 2);
         assertTrue(java.util.Arrays.equals(new int[] {1, 2, 3, 0, 4}, p.encode("abc?dXYZ")), "5 tokens, unknown ones <unk>");
         Golden.assertClose("cut", p.predict(List.of(p.encode("abcde")))[0], p.predict(List.of(p.encode("abcdefgabc")))[0]);
@@ -82,7 +82,7 @@ class ClassifierPredictorTest {
 
     @Test
     void aBidirectionalModelRefusesARecordFarBeyondItsBudget() {
-        ClassifierModel m = model("gru:4:bi", 0, Pooling.LAST, 0);
+        Model<ClassifierSpec> m = model("gru:4:bi", 0, Pooling.LAST, 0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ClassifierPredictor(m, 4, 16, 4096).predict(List.of(new int[20_000])));
         assertTrue(e.getMessage().contains("too long for this bidirectional model"), e.getMessage());

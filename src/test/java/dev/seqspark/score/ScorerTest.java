@@ -5,19 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
+import dev.seqspark.model.Generator;
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.testutil.Golden;
-import dev.seqspark.train.Generator;
-import dev.seqspark.train.LanguageModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ScorerTest {
-    static Model torchModel() {
-        return ModelDir.read(Golden.resource("torch_model"));
+    static Model<LanguageModelSpec> torchModel() {
+        return ModelDir.read(Location.local(Golden.resource("torch_model")), LanguageModelSpec.class);
     }
 
     @Test
@@ -49,7 +51,7 @@ class ScorerTest {
 
     @Test
     void aRecordScoresTheSameAloneOrInAnyBatch() {
-        Model m = torchModel();
+        Model<LanguageModelSpec> m = torchModel();
         List<int[]> recs = records(37, 1);
         List<Scorer.Score> together = new Scorer(m, 8, 50, 3).score(recs);
         List<Scorer.Score> wide = new Scorer(m, 64, 1000, 3).score(recs);
@@ -67,7 +69,7 @@ class ScorerTest {
 
     @Test
     void aLongRecordInChunksScoresAsWhole() {
-        Model m = torchModel();
+        Model<LanguageModelSpec> m = torchModel();
         int[] big = records(1, 9).get(0);
         big = new int[20_000];
         SplittableRandom r = new SplittableRandom(3);
@@ -81,7 +83,7 @@ class ScorerTest {
 
     @Test
     void emptyAndOneTokenRecordsAndTopK() {
-        Model m = torchModel();
+        Model<LanguageModelSpec> m = torchModel();
         Scorer s = new Scorer(m, 16, 32, 3);
         List<Scorer.Score> out = s.score(List.of(new int[0], new int[] {5}, s.encode("Tom was")));
         assertEquals(0, out.get(0).tokens());
@@ -101,7 +103,7 @@ class ScorerTest {
 
     @Test
     void aTinyMemoryBudgetScoresTheSame() {
-        Model m = torchModel();
+        Model<LanguageModelSpec> m = torchModel();
         List<int[]> recs = records(23, 4);
         List<Scorer.Score> roomy = new Scorer(m, 16, 256, 2).score(recs);
         // 2 KB: one step per chunk and a handful of logit rows at a time.
@@ -117,13 +119,13 @@ class ScorerTest {
     @Test
     void aVocabularyPast65536TokensScoresInBoundedMemory() {
         int vocab = 70_000;
-        dev.seqspark.nn.ModelSpec spec = new dev.seqspark.nn.ModelSpec(dev.seqspark.nn.CellType.GRU, vocab, 0, 8, 1,
+        dev.seqspark.model.LanguageModelSpec spec = new dev.seqspark.model.LanguageModelSpec(dev.seqspark.nn.CellType.GRU, vocab, 0, 8, 1,
                 true, 0.0);
         List<String> tokens = new ArrayList<>(List.of("<unk>"));
         for (int i = 1; i < vocab; i++) {
             tokens.add("w" + i);
         }
-        Model m = new Model(new dev.seqspark.io.ModelConfig(spec, new dev.seqspark.text.TokenizerConfig(
+        Model<LanguageModelSpec> m = new Model<>(new dev.seqspark.io.ModelConfig(spec, new dev.seqspark.text.TokenizerConfig(
                 dev.seqspark.text.TokenizerConfig.Level.WORD, false, false)), new dev.seqspark.text.Vocab(tokens),
                 spec.initParams(9).values);
         SplittableRandom r = new SplittableRandom(5);

@@ -5,20 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ClassifierSpec;
+import dev.seqspark.model.ClassifierSpec;
+import dev.seqspark.model.RecurrentBlock;
 import dev.seqspark.nn.Pooling;
 import dev.seqspark.testutil.SparkTestSession;
 import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
 import dev.seqspark.train.ClassMetrics;
+import dev.seqspark.train.ClassifierTask;
 import dev.seqspark.train.ClassifierTrainConfig;
-import dev.seqspark.train.ClassifierTrainer;
 import dev.seqspark.train.LabeledRecords;
-import dev.seqspark.train.LocalClassifierWorkers;
+import dev.seqspark.train.LocalWorkers;
 import dev.seqspark.train.ModelState;
 import dev.seqspark.train.OuterUpdate;
+import dev.seqspark.train.RecordShard;
+import dev.seqspark.train.Settings;
+import dev.seqspark.train.ShardTrainer;
 import dev.seqspark.train.TrainingLoop;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -75,7 +78,7 @@ class ClassifierTrainingTest {
         return new ClassifierCorpus.Options("text", "label", new Tokenizer(WORDS), 2, 0, 40, valid, 11, workers);
     }
 
-    static final List<ClassifierSpec.Block> BLOCKS = ClassifierSpec.parseBlocks("lstm:8,gru:8");
+    static final List<RecurrentBlock> BLOCKS = ClassifierSpec.parseBlocks("lstm:8,gru:8");
 
     static ClassifierSpec spec(ClassifierCorpus c, Pooling pooling) {
         return new ClassifierSpec(c.vocab.size(), 6, BLOCKS, pooling, c.labels.size());
@@ -124,7 +127,7 @@ class ClassifierTrainingTest {
                 List<Integer> trainLabels = new ArrayList<>();
                 for (int i = k; i < ordered.size(); i += 3) {
                     Row r = ordered.get(i);
-                    int[] ids = dev.seqspark.io.ClassifierModel.encode(tok, v, 40, r.isNullAt(1) ? null : r.getString(1));
+                    int[] ids = dev.seqspark.io.Model.encode(tok, v, 40, r.isNullAt(1) ? null : r.getString(1));
                     if (ids.length == 0) {
                         empty++;
                         continue;
@@ -150,14 +153,14 @@ class ClassifierTrainingTest {
     @Test
     void oneWorkerIsTheShardTrainerBitForBit() {
         try (ClassifierCorpus c = ClassifierCorpus.build(spark, data, null, options(1, 0.2), null, null)) {
-            ClassifierSpec spec = spec(c, Pooling.LAST);
-            ModelState start = ClassifierTrainer.initialState(spec, CFG, 1);
-            ModelState viaSpark = new TrainingLoop(new ClassifierWorkers(jsc, c, spec, CFG), 0, null).run(start, 0, 2);
-            LabeledRecords train = c.collect().get(0)[0];
-            ClassifierTrainer t = new ClassifierTrainer(spec, CFG);
+            ClassifierTask task = new ClassifierTask(spec(c, Pooling.LAST), CFG);
+            ModelState start = ShardTrainer.startingFrom(task, task.spec().initParams(1).values);
+            ModelState viaSpark = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 0, null).run(start, 0, 2);
+            RecordShard shard = new RecordShard(0, c.collect().get(0)[0], LabeledRecords.empty(), 0, 0);
+            ShardTrainer<RecordShard> t = new ShardTrainer<>(task);
             ModelState direct = start;
             for (int epoch = 0; epoch < 2; epoch++) {
-                direct = t.train(direct, train, ClassifierTrainer.plan(CFG, train, epoch, 0), 0, 0, epoch, 0, null).state();
+                direct = t.train(direct, null, shard, epoch, 0, 0, null).state();
             }
             assertArrayEquals(direct.weights(), viaSpark.weights());
             assertArrayEquals(direct.optimizerState(), viaSpark.optimizerState());
@@ -170,23 +173,22 @@ class ClassifierTrainingTest {
             ClassifierSpec spec = new ClassifierSpec(c.vocab.size(), 5, ClassifierSpec.parseBlocks("gru:6:bi:layers=2:dropout=0.2"),
                     Pooling.MEAN, c.labels.size());
             ClassifierTrainConfig cfg = new ClassifierTrainConfig(6, "sgd", 0.5, 1.0, 9, new float[] {1f, 2.5f});
-            ModelState start = ClassifierTrainer.initialState(spec, cfg, 2);
-            List<LabeledRecords> train = new ArrayList<>();
-            List<LabeledRecords> valid = new ArrayList<>();
+            ClassifierTask task = new ClassifierTask(spec, cfg);
+            ModelState start = ShardTrainer.startingFrom(task, spec.initParams(2).values);
+            List<RecordShard> shards = new ArrayList<>();
             for (LabeledRecords[] s : c.collect()) {
-                train.add(s[0]);
-                valid.add(s[1]);
+                shards.add(new RecordShard(shards.size(), s[0], s[1], 0, 0));
             }
             for (int sync : new int[] {0, 2}) {
                 OuterUpdate outer = sync == 0 ? OuterUpdate.average() : OuterUpdate.bmuf(OuterUpdate.defaultMomentum(3), 1.0);
-                ClassifierWorkers sw = new ClassifierWorkers(jsc, c, spec, cfg);
+                SparkWorkers<RecordShard> sw = new SparkWorkers<>(jsc, c, task);
                 ModelState viaSpark = new TrainingLoop(sw, sync, outer, null).run(start, 0, 1);
-                LocalClassifierWorkers lw = new LocalClassifierWorkers(spec, cfg, train, valid);
+                LocalWorkers<RecordShard> lw = LocalWorkers.of(task, shards);
                 ModelState local = new TrainingLoop(lw, sync, outer, null).run(start, 0, 1);
                 assertArrayEquals(local.weights(), viaSpark.weights(), "sync_every " + sync);
                 assertArrayEquals(local.blockMomentum(), viaSpark.blockMomentum());
-                ClassMetrics a = sw.lastValidation();
-                ClassMetrics b = lw.lastValidation();
+                ClassMetrics a = (ClassMetrics) sw.validate(viaSpark.weights());
+                ClassMetrics b = (ClassMetrics) lw.validate(local.weights());
                 assertEquals(b.count(), a.count());
                 assertEquals(b.lossSum(), a.lossSum(), 0.0, "validation merged in shard order: the same sum");
                 assertEquals(b.correct(), a.correct());
@@ -199,10 +201,10 @@ class ClassifierTrainingTest {
     @Test
     void retriedTasksGiveTheSameWeights() {
         try (ClassifierCorpus c = ClassifierCorpus.build(spark, data, null, options(2, 0.1), null, null)) {
-            ClassifierSpec spec = spec(c, Pooling.MAX);
-            ModelState start = ClassifierTrainer.initialState(spec, CFG, 4);
-            ModelState clean = new TrainingLoop(new ClassifierWorkers(jsc, c, spec, CFG), 3, null).run(start, 0, 1);
-            ModelState retried = new TrainingLoop(new ClassifierWorkers(jsc, c, spec, CFG, true), 3, null).run(start, 0, 1);
+            ClassifierTask task = new ClassifierTask(spec(c, Pooling.MAX), CFG);
+            ModelState start = ShardTrainer.startingFrom(task, task.spec().initParams(4).values);
+            ModelState clean = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 3, null).run(start, 0, 1);
+            ModelState retried = new TrainingLoop(new SparkWorkers<>(jsc, c, task, true), 3, null).run(start, 0, 1);
             assertArrayEquals(clean.weights(), retried.weights());
         }
     }
@@ -233,10 +235,10 @@ class ClassifierTrainingTest {
         assertTrue(m.contains("no training records with a token (2 empty or null texts skipped)"), m);
         m = error(() -> ClassifierCorpus.build(spark, data, null, options(400, 0.1), null, null));
         assertTrue(m.contains("too few records for 400 workers"), m);
-        m = error(() -> ClassifierTraining.classWeights("twain=2,austen=1", List.of("dickens", "twain"), new long[] {3, 1}));
+        m = error(() -> Settings.classWeights("twain=2,austen=1", List.of("dickens", "twain"), new long[] {3, 1}));
         assertTrue(m.contains("'austen' is not a class"), m);
-        assertArrayEquals(new float[] {1f, 2f}, ClassifierTraining.classWeights("twain=2", List.of("dickens", "twain"), null));
-        assertArrayEquals(new float[] {4f / 6, 4f / 2}, ClassifierTraining.classWeights("balanced", List.of("a", "b"),
+        assertArrayEquals(new float[] {1f, 2f}, Settings.classWeights("twain=2", List.of("dickens", "twain"), null));
+        assertArrayEquals(new float[] {4f / 6, 4f / 2}, Settings.classWeights("balanced", List.of("a", "b"),
                 new long[] {3, 1}));
     }
 }

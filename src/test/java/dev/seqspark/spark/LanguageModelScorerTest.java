@@ -9,9 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.seqspark.io.Location;
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelDir;
 import dev.seqspark.io.ModelFormatException;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.testutil.Golden;
 import dev.seqspark.testutil.SparkTestSession;
 import java.io.IOException;
@@ -34,9 +36,9 @@ import org.apache.spark.ml.feature.SQLTransformer;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.tuning.ParamGridBuilder;
+import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.tuning.TrainValidationSplit;
 import org.apache.spark.ml.tuning.TrainValidationSplitModel;
-import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -58,14 +60,14 @@ class LanguageModelScorerTest {
     @TempDir
     static Path tmp;
     static SparkSession spark;
-    static Model model;
+    static Model<LanguageModelSpec> model;
     /** (id bigint, raw string): lines of the bundled corpus, plus a null and an empty record. */
     static Dataset<Row> docs;
 
     @BeforeAll
     static void setUp() throws IOException {
         spark = SparkTestSession.get();
-        model = ModelDir.read(Golden.resource("torch_model"));
+        model = ModelDir.read(Location.local(Golden.resource("torch_model")), LanguageModelSpec.class);
         List<String> lines = Files.readAllLines(Path.of("data/tom_sawyer.txt"), StandardCharsets.UTF_8);
         List<Row> rows = new ArrayList<>();
         for (String l : lines.subList(1000, 1100)) {
@@ -218,7 +220,7 @@ class LanguageModelScorerTest {
 
         // The weights are a SeqSpark model directory inside the stage's folder: readable by seqspark itself.
         Path stage = stageDir(Path.of(dir), scorer.uid());
-        Model inside = ModelDir.read(stage.resolve("model"));
+        Model<LanguageModelSpec> inside = ModelDir.read(Location.local(stage.resolve("model")), LanguageModelSpec.class);
         assertArrayEquals(model.weights(), inside.weights());
         try (var files = Files.list(stage.resolve("model"))) {
             assertEquals(List.of("_SEQSPARK_COMMIT", "config.json", "vocab.json", "weights.safetensors"),
@@ -247,7 +249,7 @@ class LanguageModelScorerTest {
         for (int i = 0; i < halved.length; i++) {
             halved[i] *= 0.5f;
         }
-        LanguageModelScorer other = new LanguageModelScorer(new Model(model.config(), model.vocab(), halved));
+        LanguageModelScorer other = new LanguageModelScorer(new Model<>(model.config(), model.vocab(), halved));
         IOException exists = assertThrows(IOException.class, () -> other.save(dir));
         assertTrue(exists.getMessage().contains("already exists"), exists.getMessage());
         assertArrayEquals(model.weights(), LanguageModelScorer.load(dir).model().weights(), "a refused save changes nothing");
@@ -261,7 +263,7 @@ class LanguageModelScorerTest {
     @Test
     void loadAlsoReadsABareModelDirectory() throws IOException {
         Path bare = tmp.resolve("bare");
-        ModelDir.write(bare, model, List.of(), false);
+        ModelDir.write(Location.local(bare), model, List.of(), false);
         LanguageModelScorer s = LanguageModelScorer.load(bare.toString());
         assertArrayEquals(model.weights(), s.model().weights());
         assertEquals("text", s.getTextCol());

@@ -21,7 +21,7 @@ class RowBlocksTest {
         final List<String> threads = new ArrayList<>();
 
         Lengths(List<Row> rows) {
-            super(rows.iterator(), 1);
+            super(rows.iterator(), 1, null);
         }
 
         @Override

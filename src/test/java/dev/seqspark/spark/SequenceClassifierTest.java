@@ -3,21 +3,22 @@ package dev.seqspark.spark;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.seqspark.io.ClassifierDir;
-import dev.seqspark.nn.ClassifierSpec;
+import dev.seqspark.io.Location;
+import dev.seqspark.io.ModelDir;
+import dev.seqspark.model.ClassifierSpec;
 import dev.seqspark.nn.Pooling;
 import dev.seqspark.testutil.SparkTestSession;
 import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.TokenizerConfig;
+import dev.seqspark.train.ClassifierTask;
 import dev.seqspark.train.ClassifierTrainConfig;
-import dev.seqspark.train.ClassifierTrainer;
 import dev.seqspark.train.ModelState;
 import dev.seqspark.train.OuterUpdate;
+import dev.seqspark.train.ShardTrainer;
 import dev.seqspark.train.TrainingLoop;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -118,9 +119,10 @@ class SequenceClassifierTest {
             ClassifierSpec spec = new ClassifierSpec(c.vocab.size(), 8, ClassifierSpec.parseBlocks("lstm:8,gru:8"),
                     Pooling.LAST, 2);
             ClassifierTrainConfig cfg = new ClassifierTrainConfig(16, "adam", 0.002, 1.0, 3, null);
-            ModelState last = new TrainingLoop(new ClassifierWorkers(JavaSparkContext.fromSparkContext(spark.sparkContext()),
-                    c, spec, cfg), 0, OuterUpdate.bmuf(0.5, 1.0), null).run(ClassifierTrainer.initialState(spec, cfg, 3), 0, 2);
-            assertArrayEquals(last.weights(), m.model().weights(), "fit = ClassifierTraining = the training loop");
+            ClassifierTask task = new ClassifierTask(spec, cfg);
+            ModelState last = new TrainingLoop(new SparkWorkers<>(JavaSparkContext.fromSparkContext(spark.sparkContext()),
+                    c, task), 0, OuterUpdate.bmuf(0.5, 1.0), null).run(ShardTrainer.initialState(task), 0, 2);
+            assertArrayEquals(last.weights(), m.model().weights(), "fit = TrainingRun = the training loop");
         }
         Dataset<Row> withEmpty = data.limit(20).union(spark.createDataFrame(List.of(RowFactory.create(-1L, "twain", null),
                 RowFactory.create(-2L, "twain", "  ")), SCHEMA));
@@ -182,7 +184,7 @@ class SequenceClassifierTest {
         SequenceClassificationModel again = SequenceClassificationModel.load(tmp.resolve("model").toString());
         assertEquals(m.uid(), again.uid());
         assertArrayEquals(m.model().weights(), again.model().weights());
-        ClassifierDir.write(tmp.resolve("bare"), m.model(), List.of(), false);
+        ModelDir.write(Location.local(tmp.resolve("bare")), m.model(), List.of(), false);
         assertArrayEquals(m.model().weights(), SequenceClassificationModel.load(tmp.resolve("bare").toString()).model().weights());
         SequenceClassifier sc = small();
         sc.write().overwrite().save(tmp.resolve("estimator").toString());

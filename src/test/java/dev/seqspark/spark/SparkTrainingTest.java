@@ -3,17 +3,19 @@ package dev.seqspark.spark;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.testutil.SparkTestSession;
 import dev.seqspark.text.Partitioning;
 import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
 import dev.seqspark.train.Evaluator;
+import dev.seqspark.train.LanguageModelTask;
 import dev.seqspark.train.LocalWorkers;
 import dev.seqspark.train.ModelState;
 import dev.seqspark.train.ShardTrainer;
+import dev.seqspark.train.TokenShard;
 import dev.seqspark.train.TrainConfig;
 import dev.seqspark.train.TrainingLoop;
 import java.io.IOException;
@@ -58,8 +60,8 @@ class SparkTrainingTest {
     }
 
     static ShardedCorpus corpus(int workers, double validFraction) {
-        return ShardedCorpus.build(spark, corpusDir.toString(), new Tokenizer(TOK), null, 0, validFraction, workers,
-                CFG.batchSize(), CFG.numSteps(), ShardTrainer.minShardTokens(CFG));
+        return ShardedCorpus.build(spark, spark.read().textFile(corpusDir.toString()).javaRDD(), corpusDir.toString(),
+                new Tokenizer(TOK), null, 0, 0, validFraction, workers, CFG.batchSize(), CFG.numSteps(), TokenShard.minTokens(CFG));
     }
 
     /** The in-memory pipeline: the whole stream and d2l's vocabulary over it. */
@@ -89,8 +91,9 @@ class SparkTrainingTest {
         spark.conf().set("spark.sql.files.maxPartitionBytes", "4096");   // many partitions to merge
         try {
             for (int[] limits : new int[][] {{0, 0}, {2, 0}, {0, 50}, {3, 40}, {0, 100_000}}) {
-                try (ShardedCorpus c = ShardedCorpus.build(spark, corpusDir.toString(), new Tokenizer(words), null,
-                        limits[0], limits[1], 0.1, 2, CFG.batchSize(), CFG.numSteps(), 10)) {
+                try (ShardedCorpus c = ShardedCorpus.build(spark, spark.read().textFile(corpusDir.toString()).javaRDD(),
+                        corpusDir.toString(), new Tokenizer(words), null, limits[0], limits[1], 0.1, 2, CFG.batchSize(),
+                        CFG.numSteps(), 10)) {
                     assertEquals(Vocab.build(counts, limits[0], limits[1], List.of()).tokens(), c.vocab.tokens(),
                             "min_freq " + limits[0] + ", max_vocab " + limits[1]);
                     if (limits[1] > 0 && limits[1] < counts.size()) {
@@ -111,7 +114,7 @@ class SparkTrainingTest {
         try (ShardedCorpus c = corpus(3, 0.1)) {
             assertEquals(v[0].tokens(), c.vocab.tokens(), "vocabulary from one distributed pass = d2l's");
             assertEquals(stream.length, c.tokens);
-            List<Shard> shards = new ArrayList<>(c.shards.collect());
+            List<TokenShard> shards = new ArrayList<>(c.shards().collect());
             shards.sort((a, b) -> Integer.compare(a.index(), b.index()));
             List<int[]> train = new ArrayList<>();
             for (int k = 0; k < 3; k++) {
@@ -131,14 +134,15 @@ class SparkTrainingTest {
         Vocab[] v = new Vocab[1];
         int[] stream = inMemoryStream(v);
         try (ShardedCorpus c = corpus(1, 0.1)) {
-            ModelSpec spec = new ModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1, true, 0);
-            ModelState start = ShardTrainer.initialState(spec, CFG, 1);
-            ModelState viaSpark = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG), 0, null).run(start, 0, 2);
-            int cut = (int) c.trainTokens;
-            ShardTrainer t = new ShardTrainer(spec, CFG);
+            LanguageModelSpec spec = new LanguageModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1, true, 0);
+            LanguageModelTask task = new LanguageModelTask(spec, CFG, c.validDims);
+            ModelState start = ShardTrainer.startingFrom(task, spec.initParams(1).values);
+            ModelState viaSpark = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 0, null).run(start, 0, 2);
+            TokenShard shard = new TokenShard(0, java.util.Arrays.copyOf(stream, (int) c.trainTokens), new int[0], 0);
+            ShardTrainer<TokenShard> t = new ShardTrainer<>(task);
             ModelState direct = start;
             for (int epoch = 0; epoch < 2; epoch++) {
-                direct = t.train(direct, null, t.layout(stream, 0, cut, epoch, 0), 0, 0, epoch, 0, null).state();
+                direct = t.train(direct, null, shard, epoch, 0, 0, null).state();
             }
             assertArrayEquals(direct.weights(), viaSpark.weights());
             assertArrayEquals(direct.optimizerState(), viaSpark.optimizerState());
@@ -150,24 +154,25 @@ class SparkTrainingTest {
         Vocab[] v = new Vocab[1];
         int[] stream = inMemoryStream(v);
         try (ShardedCorpus c = corpus(3, 0.15)) {
-            ModelSpec spec = new ModelSpec(CellType.LSTM, c.vocab.size(), 0, 12, 2, true, 0.1);
-            ModelState start = ShardTrainer.initialState(spec, CFG, 2);
+            LanguageModelSpec spec = new LanguageModelSpec(CellType.LSTM, c.vocab.size(), 0, 12, 2, true, 0.1);
+            LanguageModelTask task = new LanguageModelTask(spec, CFG, c.validDims);
+            ModelState start = ShardTrainer.startingFrom(task, spec.initParams(2).values);
             int cut = (int) c.trainTokens;
             int[] train = java.util.Arrays.copyOf(stream, cut);
             int[] valid = java.util.Arrays.copyOfRange(stream, cut, stream.length);
             for (int sync : new int[] {0, 3}) {
-                SparkWorkers sw = new SparkWorkers(jsc, c, spec, CFG);
+                SparkWorkers<TokenShard> sw = new SparkWorkers<>(jsc, c, task);
                 ModelState viaSpark = new TrainingLoop(sw, sync, null).run(start, 0, 1);
-                LocalWorkers lw = new LocalWorkers(spec, CFG, train, valid, 3);
+                LocalWorkers<TokenShard> lw = LocalWorkers.of(task, train, valid, 3);
                 ModelState local = new TrainingLoop(lw, sync, null).run(start, 0, 1);
                 assertArrayEquals(local.weights(), viaSpark.weights(), "sync_every " + sync);
                 dev.seqspark.train.OuterUpdate bmuf = dev.seqspark.train.OuterUpdate.bmuf(2.0 / 3, 1.0);
                 assertArrayEquals(new TrainingLoop(lw, sync, bmuf, null).run(start, 0, 1).weights(),
                         new TrainingLoop(sw, sync, bmuf, null).run(start, 0, 1).weights(), "BMUF, sync_every " + sync);
-                Evaluator.Loss a = sw.validate(viaSpark.weights());
+                Evaluator.Loss a = (Evaluator.Loss) sw.validate(viaSpark.weights());
                 Evaluator.Loss b = Evaluator.evaluate(spec, viaSpark.weights(), valid, 0, valid.length,
                         CFG.batchSize(), CFG.numSteps());
-                assertEquals(b.tokens(), a.tokens());
+                assertEquals(b.count(), a.count());
                 // The shards' validation batches hold other rows than one machine's. Where the multiplies run in
                 // VectorGemm (AVX-512) each row's result is the same FMA chain wherever the row sits (this held at
                 // 1e-9 on such hosts); OpenBLAS's kernels (AVX2 hosts, the scalar execution) may round a row in the last
@@ -181,12 +186,13 @@ class SparkTrainingTest {
     @Test
     void retriedTasksGiveTheSameWeights() {
         try (ShardedCorpus c = corpus(2, 0.1)) {
-            ModelSpec spec = new ModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1, true, 0);
-            ModelState start = ShardTrainer.initialState(spec, CFG, 4);
+            LanguageModelTask task = new LanguageModelTask(new LanguageModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1,
+                    true, 0), CFG, c.validDims);
+            ModelState start = ShardTrainer.startingFrom(task, task.spec().initParams(4).values);
             for (dev.seqspark.train.OuterUpdate outer : List.of(dev.seqspark.train.OuterUpdate.average(),
                     dev.seqspark.train.OuterUpdate.bmuf(0.5, 1.0))) {
-                ModelState clean = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG), 2, outer, null).run(start, 0, 1);
-                ModelState retried = new TrainingLoop(new SparkWorkers(jsc, c, spec, CFG, true), 2, outer, null)
+                ModelState clean = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 2, outer, null).run(start, 0, 1);
+                ModelState retried = new TrainingLoop(new SparkWorkers<>(jsc, c, task, true), 2, outer, null)
                         .run(start, 0, 1);
                 assertArrayEquals(clean.weights(), retried.weights(), outer.toString());
                 assertArrayEquals(clean.blockMomentum(), retried.blockMomentum(), outer.toString());

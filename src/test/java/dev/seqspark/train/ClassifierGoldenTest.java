@@ -5,8 +5,10 @@ import static dev.seqspark.testutil.Golden.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.seqspark.model.Classifier;
+import dev.seqspark.model.ClassifierSpec;
+import dev.seqspark.model.RecurrentBlock;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ClassifierSpec;
 import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.nn.Params;
 import dev.seqspark.nn.Pooling;
@@ -37,9 +39,9 @@ class ClassifierGoldenTest {
     }
 
     static ClassifierSpec spec(JsonNode c) {
-        List<ClassifierSpec.Block> blocks = new ArrayList<>();
+        List<RecurrentBlock> blocks = new ArrayList<>();
         for (JsonNode b : c.get("blocks")) {
-            blocks.add(new ClassifierSpec.Block(b.get("name").asText(), CellType.fromId(b.get("cell").asText()),
+            blocks.add(new RecurrentBlock(b.get("name").asText(), CellType.fromId(b.get("cell").asText()),
                     b.get("hidden_size").asInt(), b.get("num_layers").asInt(), b.get("bidirectional").asBoolean(), 0.0, true));
         }
         return new ClassifierSpec(c.get("vocab_size").asInt(), c.get("embedding_dim").asInt(), blocks,

@@ -4,10 +4,9 @@ import static dev.seqspark.testutil.Golden.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.seqspark.nn.ClassifierSpec;
+import dev.seqspark.model.ClassifierSpec;
 import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.nn.Params;
-import dev.seqspark.optim.Optimizers;
 import dev.seqspark.testutil.Golden;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,14 +52,29 @@ class ClassifierTrainEpochGoldenTest {
             tokens[i] = Golden.ints(recs.get(i));
         }
         LabeledRecords data = new LabeledRecords(tokens, Golden.ints(c.get("labels")));
-        ModelState start = new ModelState(init.values,
-                new float[Optimizers.stateSize(cfg.optimizer(), init.values.length)], 0);
+        // PyTorch's batches, one at a time: a shard of exactly one batch's records is one batch (batch_size = the largest).
+        ClassifierTask task = new ClassifierTask(spec, cfg);
+        ShardTrainer<RecordShard> trainer = new ShardTrainer<>(task);
+        ModelState state = ShardTrainer.startingFrom(task, init.values);
         List<Double> losses = new ArrayList<>();
-        ShardTrainer.Result r = new ClassifierTrainer(spec, cfg).train(start, data, plan, 0, 0, 0, 0, losses::add);
+        long trained = 0;
+        for (int[] batch : plan) {
+            int[][] t = new int[batch.length][];
+            int[] y = new int[batch.length];
+            for (int i = 0; i < batch.length; i++) {
+                t[i] = data.tokens()[batch[i]];
+                y[i] = data.labels()[batch[i]];
+            }
+            ShardTrainer.Result r = trainer.train(state, null, new RecordShard(0, new LabeledRecords(t, y),
+                    LabeledRecords.empty(), 0, 0), 0, 0, 0, losses::add);
+            assertEquals(1, r.batches());
+            trained += r.examples();
+            state = r.state();
+        }
 
         JsonNode expected = c.get("batch_losses");
         assertEquals(expected.size(), losses.size(), name + ": batches");
-        assertEquals(data.size(), r.tokens(), "records trained");
+        assertEquals(data.size(), trained, "records trained");
         float[] e = new float[losses.size()];
         float[] a = new float[losses.size()];
         for (int i = 0; i < e.length; i++) {
@@ -68,7 +82,7 @@ class ClassifierTrainEpochGoldenTest {
             a[i] = losses.get(i).floatValue();
         }
         assertClose(name + " per-batch losses", e, a, 1e-4, 1e-6);
-        Params fin = Params.of(spec.layout(), r.state().weights());
+        Params fin = Params.of(spec.layout(), state.weights());
         for (ParamLayout.TensorView t : fin.layout.tensors()) {
             assertClose(name + " final " + t.name(), Golden.data(c.get("final").get(t.name())), fin.get(t.name()), 1e-4, 1e-6);
         }

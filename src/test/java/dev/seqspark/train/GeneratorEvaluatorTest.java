@@ -4,14 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.seqspark.model.Generator;
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.Params;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class GeneratorEvaluatorTest {
-    static final ModelSpec SPEC = new ModelSpec(CellType.LSTM, 9, 0, 8, 1, true, 0);
+    static final LanguageModelSpec SPEC = new LanguageModelSpec(CellType.LSTM, 9, 0, 8, 1, true, 0);
 
     @Test
     void greedyKeepsThePrefixAndMatchesStepByStepArgmax() {
@@ -62,6 +64,6 @@ class GeneratorEvaluatorTest {
         Evaluator.Loss l = Evaluator.evaluate(SPEC, zeros, stream, 0, stream.length, 32, 35);
         assertEquals(9.0, l.perplexity(), 1e-5);
         Evaluator.Loss tiny = Evaluator.evaluate(SPEC, zeros, stream, 0, 5, 32, 35);
-        assertEquals(4, tiny.tokens(), "a stream shorter than one batch still counts");
+        assertEquals(4, tiny.count(), "a stream shorter than one batch still counts");
     }
 }

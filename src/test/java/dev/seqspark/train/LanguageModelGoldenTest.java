@@ -5,8 +5,9 @@ import static dev.seqspark.testutil.Golden.data;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.nn.Params;
 import dev.seqspark.testutil.Golden;
@@ -48,7 +49,7 @@ class LanguageModelGoldenTest {
 
     private static void check(JsonNode c) {
         String name = c.get("name").asText();
-        ModelSpec spec = new ModelSpec(CellType.fromId(c.get("cell").asText()), c.get("vocab_size").asInt(),
+        LanguageModelSpec spec = new LanguageModelSpec(CellType.fromId(c.get("cell").asText()), c.get("vocab_size").asInt(),
                 c.get("embedding_dim").asInt(), c.get("hidden_size").asInt(), c.get("num_layers").asInt(), true, 0.0);
         Params p = new Params(spec.layout());
         assertEquals(p.layout.tensors().size(), c.get("params").size(), "tensor count");

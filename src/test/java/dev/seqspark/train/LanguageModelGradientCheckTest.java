@@ -2,8 +2,9 @@ package dev.seqspark.train;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.Params;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,7 +20,7 @@ class LanguageModelGradientCheckTest {
     @CsvSource({"gru, 0, 2, 0.5", "lstm, 4, 2, 0.3", "rnn_tanh, 3, 1, 0.0", "rnn_relu, 0, 1, 0.0"})
     void backwardMatchesFiniteDifferences(String cell, int emb, int layers, double dropout) {
         int vocab = 9, steps = 5, batch = 3;
-        ModelSpec spec = new ModelSpec(CellType.fromId(cell), vocab, emb, 6, layers, true, dropout);
+        LanguageModelSpec spec = new LanguageModelSpec(CellType.fromId(cell), vocab, emb, 6, layers, true, dropout);
         Params p = spec.initParams(11);
         LanguageModel lm = new LanguageModel(spec, p);
         SplittableRandom rng = new SplittableRandom(5);

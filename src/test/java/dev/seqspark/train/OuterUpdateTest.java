@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.seqspark.model.LanguageModel;
 import dev.seqspark.text.Partitioning;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,8 @@ import org.junit.jupiter.api.Test;
 class OuterUpdateTest {
 
     static ShardTrainer.Result worker(float[] weights, int batches) {
-        return new ShardTrainer.Result(new ModelState(weights, new float[0], batches), new HiddenState(new float[1], null),
-                0, batches, batches, batches, true);
+        return new ShardTrainer.Result(new ModelState(weights, new float[0], batches),
+                new LanguageModel.State(new float[1], null), 0, batches, batches, batches, batches, true);
     }
 
     static RoundSum round(ShardTrainer.Result... rs) {
@@ -64,13 +65,14 @@ class OuterUpdateTest {
     /** Every epoch's weights, with the given outer update, W workers and a sync interval. */
     static List<float[]> run(OuterUpdate outer, int workers, int syncEvery) {
         List<float[]> epochs = new ArrayList<>();
-        try (LocalWorkers w = new LocalWorkers(ShardTrainerTest.SPEC, H.cfg, H.train, H.valid, workers)) {
+        LanguageModelTask task = LanguageModelTask.of(ShardTrainerTest.SPEC, H.cfg, H.valid.length);
+        try (LocalWorkers<TokenShard> w = LocalWorkers.of(task, H.train, H.valid, workers)) {
             new TrainingLoop(w, syncEvery, outer, new TrainingLoop.Listener() {
                 @Override
                 public void epochEnd(TrainingLoop.EpochMetrics m, ModelState state) {
                     epochs.add(state.weights().clone());
                 }
-            }).run(ShardTrainer.initialState(ShardTrainerTest.SPEC, H.cfg, 9), 0, 2);
+            }).run(ShardTrainerTest.start(task, 9), 0, 2);
         }
         return epochs;
     }

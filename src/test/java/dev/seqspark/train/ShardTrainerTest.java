@@ -7,10 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ModelSpec;
-import dev.seqspark.text.BatchLayout;
 import dev.seqspark.text.Partitioning;
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,7 +19,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ShardTrainerTest {
-    static final ModelSpec SPEC = new ModelSpec(CellType.GRU, 11, 0, 12, 2, true, 0.2);
+    static final LanguageModelSpec SPEC = new LanguageModelSpec(CellType.GRU, 11, 0, 12, 2, true, 0.2);
 
     static int[] stream(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -33,62 +34,77 @@ class ShardTrainerTest {
         return new TrainConfig(4, 6, p, null, opt, opt.equals("adam") ? 0.01 : 0.5, 1.0, 42);
     }
 
+    static LanguageModelTask task(TrainConfig cfg) {
+        return LanguageModelTask.of(SPEC, cfg, 0);
+    }
+
+    static ModelState start(LanguageModelTask task, long seed) {
+        return ShardTrainer.startingFrom(task, SPEC.initParams(seed).values);
+    }
+
+    /** Shard k: tokens [from, from + length) of {@code s}. */
+    static TokenShard shard(int[] s, int from, int length, int k) {
+        return new TokenShard(k, Arrays.copyOfRange(s, from, from + length), new int[0], 0);
+    }
+
     @Test
     void kBatchesAtATimeEqualsTheWholeEpoch() {
         for (Partitioning p : Partitioning.values()) {
-            TrainConfig cfg = cfg(p, "adam");
+            LanguageModelTask task = task(cfg(p, "adam"));
             int[] s = stream(1000, 1);
-            ShardTrainer a = new ShardTrainer(SPEC, cfg);
-            ModelState start = ShardTrainer.initialState(SPEC, cfg, 7);
-            BatchLayout layout = a.layout(s, 0, s.length, 3, 0);
-            assertTrue(layout.numBatches() >= 9, "enough batches: " + layout.numBatches());
-            ShardTrainer.Result whole = a.train(start, null, layout, 0, 0, 3, 0, null);
+            TokenShard shard = shard(s, 0, s.length, 0);
+            ShardTrainer<TokenShard> a = new ShardTrainer<>(task);
+            ModelState start = start(task, 7);
+            int batches = task.batches(s.length, 3, 0);
+            assertTrue(batches >= 9, "enough batches: " + batches);
+            ShardTrainer.Result whole = a.train(start, null, shard, 3, 0, 0, null);
+            assertEquals(batches, whole.batches());
 
-            ShardTrainer b = new ShardTrainer(SPEC, cfg);
+            ShardTrainer<TokenShard> b = new ShardTrainer<>(task);
             ModelState state = start;
-            HiddenState hidden = null;
+            Serializable hidden = null;
             int next = 0;
             double loss = 0;
-            while (next < layout.numBatches()) {
-                ShardTrainer.Result r = b.train(state, hidden, b.layout(s, 0, s.length, 3, 0), next, 4, 3, 0, null);
+            while (next < batches) {
+                ShardTrainer.Result r = b.train(state, hidden, shard, 3, next, 4, null);
                 state = r.state();
-                hidden = r.hidden();
+                hidden = r.carried();
                 next = r.nextBatch();
                 loss += r.lossSum();
             }
             assertArrayEquals(whole.state().weights(), state.weights(), p + ": weights bit for bit");
             assertArrayEquals(whole.state().optimizerState(), state.optimizerState());
             assertEquals(whole.state().optimizerSteps(), state.optimizerSteps());
-            assertArrayEquals(whole.hidden().h(), hidden.h());
+            assertArrayEquals(((LanguageModel.State) whole.carried()).h, ((LanguageModel.State) hidden).h);
             assertEquals(whole.lossSum(), loss, 1e-9 * Math.abs(loss));
         }
     }
 
     @Test
     void sameSeedSameResultOtherSeedOtherResult() {
-        TrainConfig cfg = cfg(Partitioning.RANDOM, "sgd");
-        int[] s = stream(800, 2);
-        ModelState start = ShardTrainer.initialState(SPEC, cfg, 1);
-        ShardTrainer t = new ShardTrainer(SPEC, cfg);
-        float[] w1 = t.train(start, null, t.layout(s, 0, s.length, 0, 0), 0, 0, 0, 0, null).state().weights();
-        float[] w2 = t.train(start, null, t.layout(s, 0, s.length, 0, 0), 0, 0, 0, 0, null).state().weights();
+        LanguageModelTask task = task(cfg(Partitioning.RANDOM, "sgd"));
+        TokenShard shard = shard(stream(800, 2), 0, 800, 0);
+        ModelState start = start(task, 1);
+        ShardTrainer<TokenShard> t = new ShardTrainer<>(task);
+        float[] w1 = t.train(start, null, shard, 0, 0, 0, null).state().weights();
+        float[] w2 = t.train(start, null, shard, 0, 0, 0, null).state().weights();
         assertArrayEquals(w1, w2);
-        float[] w3 = t.train(start, null, t.layout(s, 0, s.length, 1, 0), 0, 0, 1, 0, null).state().weights();
+        float[] w3 = t.train(start, null, shard, 1, 0, 0, null).state().weights();
         assertFalse(Arrays.equals(w1, w3), "another epoch draws another layout and dropout");
     }
 
     @Test
     void trainingLowersTheLoss() {
-        TrainConfig cfg = cfg(Partitioning.SEQUENTIAL, "adam");
-        int[] s = stream(3000, 3);
-        ModelState state = ShardTrainer.initialState(SPEC, cfg, 1);
-        ShardTrainer t = new ShardTrainer(SPEC, cfg);
+        LanguageModelTask task = task(cfg(Partitioning.SEQUENTIAL, "adam"));
+        TokenShard shard = shard(stream(3000, 3), 0, 3000, 0);
+        ModelState state = start(task, 1);
+        ShardTrainer<TokenShard> t = new ShardTrainer<>(task);
         double first = Double.NaN;
         double last = Double.NaN;
         for (int epoch = 0; epoch < 4; epoch++) {
-            ShardTrainer.Result r = t.train(state, null, t.layout(s, 0, s.length, epoch, 0), 0, 0, epoch, 0, null);
+            ShardTrainer.Result r = t.train(state, null, shard, epoch, 0, 0, null);
             state = r.state();
-            last = r.lossSum() / r.tokens();
+            last = r.lossSum() / r.examples();
             first = epoch == 0 ? last : first;
         }
         assertTrue(last < first - 0.1, "loss " + first + " → " + last);
@@ -96,31 +112,29 @@ class ShardTrainerTest {
 
     @Test
     void nonFiniteLossStops() {
-        TrainConfig cfg = cfg(Partitioning.SEQUENTIAL, "sgd");
-        int[] s = stream(500, 4);
-        ModelState start = ShardTrainer.initialState(SPEC, cfg, 1);
+        LanguageModelTask task = task(cfg(Partitioning.SEQUENTIAL, "sgd"));
+        ModelState start = start(task, 1);
         start.weights()[5] = Float.NaN;
-        ShardTrainer t = new ShardTrainer(SPEC, cfg);
-        ShardTrainer.Result r = t.train(start, null, t.layout(s, 0, s.length, 0, 0), 0, 0, 0, 0, null);
+        ShardTrainer.Result r = new ShardTrainer<>(task).train(start, null, shard(stream(500, 4), 0, 500, 0), 0, 0, 0, null);
         assertFalse(r.finite());
         assertEquals(0, r.batches());
     }
 
     @Test
     void oneWorkerIsTheShardTrainerAndTwoWorkersAverageTwoShardTrainers() {
-        TrainConfig cfg = cfg(Partitioning.SEQUENTIAL, "adam");
+        LanguageModelTask task = task(cfg(Partitioning.SEQUENTIAL, "adam"));
         int[] s = stream(1500, 5);
-        ModelState start = ShardTrainer.initialState(SPEC, cfg, 9);
-        ShardTrainer t = new ShardTrainer(SPEC, cfg);
+        ModelState start = start(task, 9);
+        ShardTrainer<TokenShard> t = new ShardTrainer<>(task);
 
-        ModelState one = new TrainingLoop(new LocalWorkers(SPEC, cfg, s, new int[0], 1), 0, null).run(start, 0, 1);
-        ShardTrainer.Result direct = t.train(start, null, t.layout(s, 0, s.length, 0, 0), 0, 0, 0, 0, null);
+        ModelState one = new TrainingLoop(LocalWorkers.of(task, s, new int[0], 1), 0, null).run(start, 0, 1);
+        ShardTrainer.Result direct = t.train(start, null, shard(s, 0, s.length, 0), 0, 0, 0, null);
         assertArrayEquals(direct.state().weights(), one.weights(), "W = 1: bit for bit");
         assertArrayEquals(direct.state().optimizerState(), one.optimizerState());
 
-        ModelState two = new TrainingLoop(new LocalWorkers(SPEC, cfg, s, new int[0], 2), 0, null).run(start, 0, 1);
-        ShardTrainer.Result a = t.train(start, null, t.layout(s, 0, 750, 0, 0), 0, 0, 0, 0, null);
-        ShardTrainer.Result b = t.train(start, null, t.layout(s, 750, 750, 0, 1), 0, 0, 0, 1, null);
+        ModelState two = new TrainingLoop(LocalWorkers.of(task, s, new int[0], 2), 0, null).run(start, 0, 1);
+        ShardTrainer.Result a = t.train(start, null, shard(s, 0, 750, 0), 0, 0, 0, null);
+        ShardTrainer.Result b = t.train(start, null, shard(s, 750, 750, 1), 0, 0, 0, null);
         float[] avg = new float[a.state().weights().length];
         for (int i = 0; i < avg.length; i++) {
             avg[i] = (float) (((double) a.batches() * a.state().weights()[i] + (double) b.batches() * b.state().weights()[i])
@@ -132,15 +146,15 @@ class ShardTrainerTest {
 
     @Test
     void syncEveryKCarriesEachShardsHiddenState() {
-        TrainConfig cfg = cfg(Partitioning.SEQUENTIAL, "sgd");
+        LanguageModelTask task = task(cfg(Partitioning.SEQUENTIAL, "sgd"));
         int[] s = stream(1200, 6);
-        ModelState start = ShardTrainer.initialState(SPEC, cfg, 9);
+        ModelState start = start(task, 9);
         // One worker, averaging every 3 batches = one worker, one round (averaging one model is the identity).
-        ModelState whole = new TrainingLoop(new LocalWorkers(SPEC, cfg, s, new int[0], 1), 0, null).run(start, 0, 2);
-        ModelState byThree = new TrainingLoop(new LocalWorkers(SPEC, cfg, s, new int[0], 1), 3, null).run(start, 0, 2);
+        ModelState whole = new TrainingLoop(LocalWorkers.of(task, s, new int[0], 1), 0, null).run(start, 0, 2);
+        ModelState byThree = new TrainingLoop(LocalWorkers.of(task, s, new int[0], 1), 3, null).run(start, 0, 2);
         assertArrayEquals(whole.weights(), byThree.weights());
-        Map<Integer, HiddenState> carried = new HashMap<>();
-        new LocalWorkers(SPEC, cfg, s, new int[0], 3).train(start, carried, 0, 0, 2);
+        Map<Integer, Serializable> carried = new HashMap<>();
+        LocalWorkers.of(task, s, new int[0], 3).train(start, carried, 0, 0, 2);
         assertEquals(3, carried.size());
     }
 

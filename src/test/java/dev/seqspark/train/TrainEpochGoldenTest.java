@@ -4,12 +4,11 @@ import static dev.seqspark.testutil.Golden.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.CellType;
-import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.ParamLayout;
 import dev.seqspark.nn.Params;
 import dev.seqspark.testutil.Golden;
-import dev.seqspark.text.BatchLayout;
 import dev.seqspark.text.Partitioning;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +36,7 @@ class TrainEpochGoldenTest {
 
     private static void check(JsonNode c) {
         String name = c.get("name").asText();
-        ModelSpec spec = new ModelSpec(CellType.fromId(c.get("cell").asText()), c.get("vocab_size").asInt(),
+        LanguageModelSpec spec = new LanguageModelSpec(CellType.fromId(c.get("cell").asText()), c.get("vocab_size").asInt(),
                 c.get("embedding_dim").asInt(), c.get("hidden_size").asInt(), c.get("num_layers").asInt(), true, 0.0);
         TrainConfig cfg = new TrainConfig(c.get("batch_size").asInt(), c.get("num_steps").asInt(), Partitioning.SEQUENTIAL,
                 c.get("offset").asInt(), c.get("optimizer").asText(), c.get("lr").asDouble(), c.get("clip").asDouble(), 0);
@@ -46,12 +45,11 @@ class TrainEpochGoldenTest {
             init.set(t.name(), Golden.data(c.get("initial").get(t.name())));
         }
         int[] corpus = Golden.ints(c.get("corpus"));
-        ShardTrainer trainer = new ShardTrainer(spec, cfg);
-        ModelState start = ShardTrainer.initialState(spec, cfg, 0);
-        System.arraycopy(init.values, 0, start.weights(), 0, init.values.length);
-        BatchLayout layout = trainer.layout(corpus, 0, corpus.length, 0, 0);
+        LanguageModelTask task = LanguageModelTask.of(spec, cfg, 0);
+        ModelState start = ShardTrainer.startingFrom(task, init.values);
         List<Double> losses = new ArrayList<>();
-        ShardTrainer.Result r = trainer.train(start, null, layout, 0, 0, 0, 0, losses::add);
+        ShardTrainer.Result r = new ShardTrainer<>(task).train(start, null, new TokenShard(0, corpus, new int[0], 0), 0, 0,
+                0, losses::add);
 
         JsonNode expected = c.get("batch_losses");
         assertEquals(expected.size(), losses.size(), name + ": batches");

@@ -1,7 +1,5 @@
-package dev.seqspark.train;
+package dev.seqspark.model;
 
-import dev.seqspark.nn.ClassifierSpec;
-import dev.seqspark.nn.Embedding;
 import dev.seqspark.nn.Linear;
 import dev.seqspark.nn.Params;
 import dev.seqspark.nn.Pooling;
@@ -10,8 +8,8 @@ import dev.seqspark.nn.SoftmaxCrossEntropy;
 import java.util.SplittableRandom;
 
 /**
- * The computation of a {@link ClassifierSpec}: token ids → (embedding) → recurrent blocks, each reading the
- * previous one's output → pooling over each record's valid steps → linear head → softmax cross-entropy,
+ * The computation of a {@link ClassifierSpec}: token ids → {@link Encoder} (recurrent blocks, each reading the
+ * previous one's output) → pooling over each record's valid steps → linear head → softmax cross-entropy,
  * forward and backward.
  *
  * <p>A batch is B records of different lengths, time-major: token (t, b) at index t·B + b, T = the longest
@@ -22,8 +20,7 @@ import java.util.SplittableRandom;
 public final class Classifier {
     private final ClassifierSpec spec;
     private final Params params;
-    private final Embedding embedding;
-    private final Recurrent[] blocks;
+    private final Encoder encoder;
     private final Linear head;
     private final Pooling pooling;
     private final int pooledWidth;
@@ -38,7 +35,6 @@ public final class Classifier {
     private float[] dTop = new float[0];     // dL/d(top output), exactly T·B·D·H (Recurrent.backward's contract)
     private float[] dHn = new float[0];      // dL/d(top h_n), exactly h_n's size
     private float[] probs = new float[0];
-    private int[] lastTokens;
     private int[] lastLengths;
     private int lastSteps;
     private int lastBatch;
@@ -48,14 +44,10 @@ public final class Classifier {
     public Classifier(ClassifierSpec spec, Params params) {
         this.spec = spec;
         this.params = params;
-        this.embedding = spec.embeddingDim() > 0 ? new Embedding(params, ClassifierSpec.EMBEDDING) : null;
-        this.blocks = new Recurrent[spec.blocks().size()];
-        for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = new Recurrent(spec.recurrent(i), params, spec.prefix(i));
-        }
+        this.encoder = new Encoder(spec, params);
         this.head = new Linear(params, ClassifierSpec.HEAD);
         this.pooling = spec.pooling();
-        ClassifierSpec.Block top = spec.blocks().get(blocks.length - 1);
+        RecurrentBlock top = spec.blocks().get(spec.blocks().size() - 1);
         this.pooledWidth = top.outputSize();
         this.topDirs = top.directions();
         this.topHidden = top.hiddenSize();
@@ -72,9 +64,7 @@ public final class Classifier {
 
     /** For forward-only use with weights that no longer change (prediction, validation). */
     public Classifier freezeWeights() {
-        for (Recurrent r : blocks) {
-            r.freezeWeights();
-        }
+        encoder.freezeWeights();
         return this;
     }
 
@@ -86,13 +76,7 @@ public final class Classifier {
         if (lengths == null || lengths.length != batch) {
             throw new IllegalArgumentException("a classifier batch needs one length per record");
         }
-        int rows = steps * batch;
-        Recurrent.Output out = embedding == null
-                ? blocks[0].forwardTokens(tokens, steps, batch, lengths, null, null, dropoutRng)
-                : blocks[0].forward(embedding.forward(tokens, rows), steps, batch, lengths, null, null, dropoutRng);
-        for (int i = 1; i < blocks.length; i++) {
-            out = blocks[i].forward(out.output(), steps, batch, lengths, null, null, dropoutRng);
-        }
+        Recurrent.Output out = encoder.forward(tokens, steps, batch, lengths, null, null, dropoutRng);
         topOutput = out.output();
         topHn = out.hN();
         pooled = grow(pooled, batch * pooledWidth);
@@ -100,16 +84,10 @@ public final class Classifier {
             argmax = growInts(argmax, batch * pooledWidth);
         }
         pooling.forward(topOutput, topHn, steps, batch, topDirs, topHidden, topLayers, lengths, pooled, argmax);
-        lastTokens = tokens;
         lastLengths = lengths;
         lastSteps = steps;
         lastBatch = batch;
         return head.forward(pooled, batch);
-    }
-
-    /** The pooled vectors (B, D·H) of the last forward: this model's buffer. */
-    public float[] pooled() {
-        return pooled;
     }
 
     /**
@@ -150,14 +128,7 @@ public final class Classifier {
             dH = dHn;
         }
         pooling.backward(dPooled, steps, batch, topDirs, topHidden, topLayers, lastLengths, argmax, dOut, dH);
-        for (int i = blocks.length - 1; i >= 0; i--) {
-            Recurrent.InputGrads g = blocks[i].backward(dOut, dH, null);
-            dOut = g.dInput();
-            dH = null;
-        }
-        if (embedding != null) {
-            embedding.backward(lastTokens, dOut, steps * batch);
-        }
+        encoder.backward(dOut, dH);
     }
 
     /**
@@ -196,11 +167,12 @@ public final class Classifier {
 
     /** Floats of working memory a forward holds per (step, record) row, for sizing batches by memory. */
     public long forwardFloatsPerRow() {
-        long n = Math.max(0, spec.embeddingDim());
-        for (Recurrent r : blocks) {
-            n += r.forwardFloatsPerRow();
-        }
-        return n;
+        return encoder.forwardFloatsPerRow();
+    }
+
+    /** The recurrent blocks under the pooling (for forwards that carry states chunk by chunk: prediction). */
+    public Encoder encoder() {
+        return encoder;
     }
 
     /** Probabilities (B, classes) of the last forward's logits: this model's buffer. */

@@ -1,24 +1,24 @@
-package dev.seqspark.cli;
+package dev.seqspark.train;
 
-import dev.seqspark.io.Location;
+import dev.seqspark.model.ClassifierSpec;
+import dev.seqspark.model.LanguageModelSpec;
+import dev.seqspark.nn.CellType;
+import dev.seqspark.nn.Pooling;
 import dev.seqspark.optim.Optimizers;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import dev.seqspark.text.Partitioning;
+import dev.seqspark.text.TokenizerConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
- * The settings of a training job: every key, its default and what it means. A config file (Java properties,
- * {@code key = value}) overrides the defaults, {@code --set key=value} overrides both; an unknown key or an
- * invalid value is an error naming it. conf/*.properties are examples with every key documented.
+ * The settings of a training run, of either task: every key, its default and what it means, and — in one place for
+ * both tasks and every caller (the CLI, the Spark ML estimators) — what they resolve to. A config file (Java
+ * properties, {@code key = value}) overrides the defaults, {@code --set key=value} overrides both; an unknown key or
+ * an invalid value is an IllegalArgumentException naming it. conf/*.properties are examples with every key documented.
  */
 public final class Settings {
 
@@ -130,8 +130,11 @@ public final class Settings {
                 v -> isNumber(v, Double.MIN_VALUE, Double.POSITIVE_INFINITY));
         key("generate.prefix", "tom", "text", "the prefix of the sample printed after training", v -> true);
         key("generate.length", "100", "integer >= 0", "tokens to generate after the prefix", v -> isInt(v, 0));
+        key("generate.temperature", "0.8", "number >= 0", "the second sample's temperature (the first is greedy, as "
+                + "d2l's predict_ch8); seeded by train.seed; 0 = no second sample",
+                v -> isNumber(v, 0, Double.POSITIVE_INFINITY));
         for (String k : List.of("data.partitioning", "data.offset", "model.cell", "model.hidden_size", "model.num_layers",
-                "model.dropout", "train.num_steps", "generate.prefix", "generate.length")) {
+                "model.dropout", "train.num_steps", "generate.prefix", "generate.length", "generate.temperature")) {
             ONLY.put(k, LM);
         }
 
@@ -154,7 +157,7 @@ public final class Settings {
                 "the recurrent blocks, each reading the previous one's output; named lstm, gru, rnn in the weights",
                 v -> {
                     try {
-                        dev.seqspark.nn.ClassifierSpec.parseBlocks(v);
+                        ClassifierSpec.parseBlocks(v);
                         return true;
                     } catch (IllegalArgumentException e) {
                         return false;
@@ -193,7 +196,7 @@ public final class Settings {
         String task = task();
         for (String k : values.keySet()) {
             if (!appliesTo(k, task)) {
-                throw new UserError(k + " (from " + source(k) + ") is a setting of --task " + ONLY.get(k)
+                throw new IllegalArgumentException(k + " (from " + source(k) + ") is a setting of --task " + ONLY.get(k)
                         + ", not of --task " + task + (task.equals(CLASSIFY) && k.startsWith("model.")
                         ? "; a classifier's recurrent layers are model.blocks" : ""));
             }
@@ -213,30 +216,10 @@ public final class Settings {
         return KEYS;
     }
 
-    /** Defaults, then {@code configFile} (a local file; may be null), then {@code overrides} ("key=value"). */
-    public static Settings load(Path configFile, List<String> overrides) {
-        return load(configFile == null ? null : Location.local(configFile), overrides);
-    }
-
-    /** Defaults, then {@code configFile} (on any Hadoop file system; may be null), then {@code overrides}. */
-    public static Settings load(Location configFile, List<String> overrides) {
+    /** Defaults, then {@code values} (from {@code source}: a config file's name), then {@code overrides} ("key=value"). */
+    public static Settings of(Map<String, String> values, String source, List<String> overrides) {
         Settings s = new Settings();
-        if (configFile != null) {
-            Properties p = new Properties();
-            try {
-                if (!configFile.isFile()) {
-                    throw new UserError("config file " + configFile + " does not exist");
-                }
-                try (Reader r = new InputStreamReader(configFile.open(), StandardCharsets.UTF_8.newDecoder())) {
-                    p.load(r);
-                }
-            } catch (IOException | IllegalArgumentException e) {
-                throw new UserError("cannot read config file " + configFile + ": " + e.getMessage());
-            }
-            for (String k : new TreeMap<>(p).keySet().stream().map(Object::toString).toList()) {
-                s.set(k, p.getProperty(k), configFile.toString());
-            }
-        }
+        new TreeMap<>(values).forEach((k, v) -> s.set(k, v, source));
         s.apply(overrides);
         s.checkTask();
         return s;
@@ -244,18 +227,14 @@ public final class Settings {
 
     /** Settings from a saved map (a checkpoint), then {@code overrides}. */
     public static Settings of(Map<String, String> saved, List<String> overrides) {
-        Settings s = new Settings();
-        saved.forEach((k, v) -> s.set(k, v, "the checkpoint"));
-        s.apply(overrides);
-        s.checkTask();
-        return s;
+        return of(saved, "the checkpoint", overrides);
     }
 
     private void apply(List<String> overrides) {
         for (String o : overrides == null ? List.<String>of() : overrides) {
             int eq = o.indexOf('=');
             if (eq <= 0) {
-                throw new UserError("--set expects key=value, got '" + o + "'");
+                throw new IllegalArgumentException("--set expects key=value, got '" + o + "'");
             }
             set(o.substring(0, eq).trim(), o.substring(eq + 1).trim(), "--set");
         }
@@ -264,13 +243,13 @@ public final class Settings {
     private void set(String key, String value, String source) {
         Key k = KEYS.get(key);
         if (k == null) {
-            throw new UserError("unknown setting '" + key + "' (from " + source + "); known settings: "
+            throw new IllegalArgumentException("unknown setting '" + key + "' (from " + source + "); known settings: "
                     + String.join(", ", KEYS.keySet()));
         }
         String v = value.trim();
         String norm = CASE_SENSITIVE.contains(key) ? v : v.toLowerCase(Locale.ROOT);
         if (!k.valid().test(norm)) {
-            throw new UserError("invalid value '" + value + "' for " + key + " (from " + source + "): expected " + k.values());
+            throw new IllegalArgumentException("invalid value '" + value + "' for " + key + " (from " + source + "): expected " + k.values());
         }
         values.put(key, norm);
         sources.put(key, source);
@@ -329,5 +308,120 @@ public final class Settings {
         String task = task();
         KEYS.keySet().stream().filter(k -> appliesTo(k, task)).forEach(k -> out.put(k, get(k)));
         return out;
+    }
+
+    // ---- what the settings resolve to, for both tasks
+
+    /** W: dist.workers, or {@code defaultParallelism} for 0. */
+    public int workers(int defaultParallelism) {
+        return getInt("dist.workers") > 0 ? getInt("dist.workers") : defaultParallelism;
+    }
+
+    /**
+     * dist.sync_every=auto: K = ceil(200 / W²) batches per worker per block, chosen by measurement (docs/distributed.md).
+     * A round is a Spark job, about 25 ms of scheduling and transfer whatever K: at W = 2 a block of 50 batches
+     * keeps that under 3% of an epoch (GRU-256), and BMUF still ends where one worker does; more workers need
+     * shorter blocks to keep that quality (W = 4: 13, W = 8: 4), as their momentum spans W blocks.
+     */
+    static final int BLOCK_SCALE = 200;
+
+    /** dist.sync_every: K batches per worker per round (0: once per epoch); auto = ceil(200 / W²), once per epoch for W = 1. */
+    public int syncEvery(int workers) {
+        String k = get("dist.sync_every");
+        if (!k.equals("auto")) {
+            return Integer.parseInt(k);
+        }
+        long w2 = (long) workers * workers;
+        return workers <= 1 ? 0 : (int) Math.max(1, (BLOCK_SCALE + w2 - 1) / w2);
+    }
+
+    /** dist.outer, dist.block_momentum (auto: 1 − 1/W) and dist.block_lr. */
+    public OuterUpdate outerUpdate(int workers) {
+        if (get("dist.outer").equals("average")) {
+            return OuterUpdate.average();
+        }
+        String eta = get("dist.block_momentum");
+        return OuterUpdate.bmuf(eta.equals("auto") ? OuterUpdate.defaultMomentum(workers) : Double.parseDouble(eta),
+                getDouble("dist.block_lr"));
+    }
+
+    public TokenizerConfig tokenizer() {
+        return new TokenizerConfig(TokenizerConfig.Level.fromId(get("data.tokenizer.level")),
+                getBool("data.tokenizer.lowercase"), getBool("data.tokenizer.letters_only"));
+    }
+
+    /** A language model's recipe. */
+    public TrainConfig trainConfig() {
+        String offset = get("data.offset");
+        return new TrainConfig(getInt("train.batch_size"), getInt("train.num_steps"),
+                Partitioning.fromId(get("data.partitioning")), offset.equals("random") ? null : Integer.valueOf(offset),
+                get("train.optimizer"), getDouble("train.lr"), getDouble("train.clip"), getLong("train.seed"));
+    }
+
+    /** A classifier's recipe; class weights from train.class_weights and the training records per class. */
+    public ClassifierTrainConfig classifierTrainConfig(List<String> labels, long[] perClass) {
+        return new ClassifierTrainConfig(getInt("train.batch_size"), get("train.optimizer"), getDouble("train.lr"),
+                getDouble("train.clip"), getLong("train.seed"), classWeights(get("train.class_weights"), labels, perClass));
+    }
+
+    /** A language model of {@code vocabSize} tokens. */
+    public LanguageModelSpec languageModelSpec(int vocabSize) {
+        return new LanguageModelSpec(CellType.fromId(get("model.cell")), vocabSize, getInt("model.embedding_dim"),
+                getInt("model.hidden_size"), getInt("model.num_layers"), true, getDouble("model.dropout"));
+    }
+
+    /** A classifier of {@code vocabSize} tokens and {@code classes} classes. */
+    public ClassifierSpec classifierSpec(int vocabSize, int classes) {
+        return new ClassifierSpec(vocabSize, getInt("model.embedding_dim"), ClassifierSpec.parseBlocks(get("model.blocks")),
+                Pooling.fromId(get("model.pooling")), classes);
+    }
+
+    /**
+     * Class weights from their description: {@code none} (null), {@code balanced} = n / (classes · n_c) as
+     * scikit-learn's, or {@code label=weight,…} with 1 for the labels not named.
+     */
+    public static float[] classWeights(String spec, List<String> labels, long[] perClass) {
+        String s = spec == null ? "none" : spec.strip();
+        if (s.isEmpty() || s.equalsIgnoreCase("none")) {
+            return null;
+        }
+        float[] w = new float[labels.size()];
+        if (s.toLowerCase(Locale.ROOT).equals("balanced")) {
+            long n = 0;
+            for (long c : perClass) {
+                n += c;
+            }
+            for (int c = 0; c < w.length; c++) {
+                w[c] = perClass[c] == 0 ? 0f : (float) ((double) n / (w.length * (double) perClass[c]));
+            }
+            return w;
+        }
+        Map<String, Integer> index = new java.util.HashMap<>();
+        for (int c = 0; c < labels.size(); c++) {
+            index.put(labels.get(c), c);
+            w[c] = 1f;
+        }
+        Map<String, Float> given = new LinkedHashMap<>();
+        for (String part : s.split(",")) {
+            int eq = part.lastIndexOf('=');
+            String name = eq < 0 ? "" : part.substring(0, eq).strip();
+            float v;
+            try {
+                v = eq < 0 ? Float.NaN : Float.parseFloat(part.substring(eq + 1).strip());
+            } catch (NumberFormatException e) {
+                v = Float.NaN;
+            }
+            if (name.isEmpty() || !(v >= 0) || Float.isInfinite(v)) {
+                throw new IllegalArgumentException("class weights: '" + part.strip() + "' should be LABEL=WEIGHT with a "
+                        + "weight >= 0 (or say none or balanced)");
+            }
+            if (!index.containsKey(name)) {
+                throw new IllegalArgumentException("class weights: '" + name + "' is not a class; the classes are "
+                        + labels.subList(0, Math.min(10, labels.size())) + (labels.size() > 10 ? "…" : ""));
+            }
+            given.put(name, v);
+        }
+        given.forEach((k, v) -> w[index.get(k)] = v);
+        return w;
     }
 }

@@ -1,6 +1,8 @@
-package dev.seqspark.train;
+package dev.seqspark.bench;
 
-import dev.seqspark.nn.ModelSpec;
+import dev.seqspark.model.LanguageModel;
+import dev.seqspark.model.LanguageModelSpec;
+import dev.seqspark.nn.Blas;
 import dev.seqspark.nn.Params;
 import dev.seqspark.optim.Sgd;
 import java.util.SplittableRandom;
@@ -28,7 +30,7 @@ public final class TrainingBenchmark {
      * Runs {@code warmupSeconds} untimed (JIT compilation), then as many steps as fit in {@code seconds},
      * reporting progress about every two seconds.
      */
-    public static Result run(ModelSpec spec, int batch, int steps, double seconds, double warmupSeconds,
+    public static Result run(LanguageModelSpec spec, int batch, int steps, double seconds, double warmupSeconds,
                              long seed, Consumer<String> progress) {
         Params params = spec.initParams(seed);
         LanguageModel lm = new LanguageModel(spec, params);
@@ -72,7 +74,7 @@ public final class TrainingBenchmark {
             b[i] = (float) rng.nextDouble();
         }
         TimedLoop.Timing t = TimedLoop.run(seconds, warmupSeconds, () -> {
-            dev.seqspark.nn.Blas.gemm(transA, transB, m, n, k, 1f, a, 0, transA ? m : k, b, 0, transB ? k : n, 0f, c, 0, n);
+            Blas.gemm(transA, transB, m, n, k, 1f, a, 0, transA ? m : k, b, 0, transB ? k : n, 0f, c, 0, n);
             return 1;
         }, null);
         return 2.0 * m * n * k * t.units() / t.seconds() / 1e9;

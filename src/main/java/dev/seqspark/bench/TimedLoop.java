@@ -1,4 +1,4 @@
-package dev.seqspark.train;
+package dev.seqspark.bench;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;

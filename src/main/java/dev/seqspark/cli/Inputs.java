@@ -14,33 +14,39 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Records of a classification task from a Hadoop-FS path (file, folder, glob), as train and predict read them:
+ * Records from a Hadoop-FS path (file, folder, glob), as train, score and predict read them:
  * <ul>
  *   <li>{@code tsv}: text files of {@code label<TAB>text} lines (the first tab separates them); blank lines are not
  *       records. For training every other line must have a tab; for prediction a line without one is a text
  *       without a label.</li>
- *   <li>{@code text} (prediction only): every line is a text, blank ones included (they predict nothing).</li>
+ *   <li>{@code text} (scoring and prediction): every line is a text, blank ones included.</li>
  *   <li>{@code csv} (with a header; every column a string), {@code json} (JSON lines), {@code parquet}: the named
- *       text and label columns.</li>
+ *       text (and label) columns.</li>
  * </ul>
- * {@code auto} goes by the extension: .csv, .json/.jsonl, .parquet, .tsv; otherwise tsv for training, text for
- * prediction. Text and tsv records get {@code id} = their 0-based line number, in input order.
+ * {@code auto} goes by the extension among the formats a command reads (.csv, .json/.jsonl, .parquet, .tsv), else
+ * its first. Text and tsv records get {@code id} = their 0-based line number, in input order.
  */
-final class ClassifyInput {
-    private ClassifyInput() {}
+final class Inputs {
+    /** What training reads, and what prediction reads; scoring reads text, json or parquet. */
+    static final List<String> TRAINING = List.of("tsv", "csv", "json", "parquet");
+    static final List<String> PREDICTION = List.of("text", "tsv", "csv", "json", "parquet");
+    static final List<String> SCORING = List.of("text", "parquet", "json");
 
-    static String format(String format, String path, boolean training) {
+    private Inputs() {}
+
+    /** {@code format}, one of {@code allowed}, or for {@code auto} the one {@code path}'s extension names (else the first). */
+    static String format(String format, String path, List<String> allowed) {
         String f = format.toLowerCase(Locale.ROOT);
         if (!f.equals("auto")) {
-            if (!List.of("tsv", "csv", "json", "parquet").contains(f) && !(f.equals("text") && !training)) {
-                throw new UserError("unknown input format '" + format + "'; expected auto, " + (training ? "" : "text, ")
-                        + "tsv, csv, json or parquet");
+            if (!allowed.contains(f)) {
+                throw new UserError("unknown input format '" + format + "'; expected auto, " + String.join(", ", allowed));
             }
             return f;
         }
         String p = path.toLowerCase(Locale.ROOT);
-        return p.endsWith(".csv") ? "csv" : p.endsWith(".json") || p.endsWith(".jsonl") ? "json"
-                : p.endsWith(".parquet") ? "parquet" : p.endsWith(".tsv") || training ? "tsv" : "text";
+        String byName = p.endsWith(".csv") ? "csv" : p.endsWith(".json") || p.endsWith(".jsonl") ? "json"
+                : p.endsWith(".parquet") ? "parquet" : p.endsWith(".tsv") ? "tsv" : allowed.get(0);
+        return allowed.contains(byName) ? byName : allowed.get(0);
     }
 
     /**
@@ -48,7 +54,7 @@ final class ClassifyInput {
      * and any others the input has. A tsv line without a tab is an error naming the first one.
      */
     static Dataset<Row> labelled(SparkSession spark, String path, String format, String textCol, String labelCol) {
-        String f = format(format, path, true);
+        String f = format(format, path, TRAINING);
         if (f.equals("tsv")) {
             Dataset<Row> lines = spark.read().text(path).filter(functions.trim(functions.col("value")).notEqual(""));
             Dataset<Row> noTab = lines.filter(functions.not(functions.col("value").contains("\t")));
@@ -73,10 +79,12 @@ final class ClassifyInput {
                 .withColumn(textCol, functions.col(textCol).cast("string"));
     }
 
-    /** Records to predict, with an {@code id} column (the line number, the --id-col column, or the position). */
-    static Dataset<Row> unlabelled(SparkSession spark, String path, String format, String textCol, String labelCol,
+    /**
+     * Records to score or predict in input format {@code f}, with an {@code id} column (the line number, the --id-col
+     * column, or the position).
+     */
+    static Dataset<Row> unlabelled(SparkSession spark, String path, String f, String textCol, String labelCol,
                                    String idCol) {
-        String f = format(format, path, false);
         if (f.equals("text") || f.equals("tsv")) {
             JavaRDD<Row> rows = spark.read().text(path).javaRDD().zipWithIndex()
                     .map(t -> RowFactory.create(t._2(), t._1().getString(0)));
@@ -89,8 +97,8 @@ final class ClassifyInput {
         }
         Dataset<Row> d = table(spark, path, f);
         if (!Arrays.asList(d.columns()).contains(textCol)) {
-            throw new UserError(path + " has no text column '" + textCol + "' (columns: " + String.join(", ", d.columns())
-                    + "); name it with --text-col");
+            throw new UserError(path + " has no column '" + textCol + "' for the text (columns: "
+                    + String.join(", ", d.columns()) + "); name it with --text-col");
         }
         d = d.withColumn(textCol, functions.col(textCol).cast("string"));
         if (labelCol != null && Arrays.asList(d.columns()).contains(labelCol)) {
@@ -102,7 +110,21 @@ final class ClassifyInput {
             }
             return d.withColumnRenamed(idCol, "id");
         }
-        return ScoreCommand.withPositionIds(spark, d);
+        return withPositionIds(spark, d);
+    }
+
+    /** {@code df} with a last column {@code id}: each row's 0-based position in input order (zipWithIndex). */
+    private static Dataset<Row> withPositionIds(SparkSession spark, Dataset<Row> df) {
+        StructType schema = df.schema().add("id", DataTypes.LongType, false);
+        JavaRDD<Row> rows = df.javaRDD().zipWithIndex().map(t -> {
+            Object[] v = new Object[t._1().size() + 1];
+            for (int i = 0; i < t._1().size(); i++) {
+                v[i] = t._1().get(i);
+            }
+            v[v.length - 1] = t._2();
+            return RowFactory.create(v);
+        });
+        return spark.createDataFrame(rows, schema);
     }
 
     private static Dataset<Row> table(SparkSession spark, String path, String f) {

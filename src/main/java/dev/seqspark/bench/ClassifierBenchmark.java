@@ -1,11 +1,18 @@
-package dev.seqspark.train;
+package dev.seqspark.bench;
 
-import dev.seqspark.io.ClassifierConfig;
-import dev.seqspark.io.ClassifierModel;
-import dev.seqspark.nn.ClassifierSpec;
+import dev.seqspark.io.Model;
+import dev.seqspark.io.ModelConfig;
+import dev.seqspark.model.ClassifierSpec;
 import dev.seqspark.score.ClassifierPredictor;
+import dev.seqspark.score.Scorer;
 import dev.seqspark.text.Tokenizer;
 import dev.seqspark.text.Vocab;
+import dev.seqspark.train.ClassifierTask;
+import dev.seqspark.train.ClassifierTrainConfig;
+import dev.seqspark.train.LabeledRecords;
+import dev.seqspark.train.ModelState;
+import dev.seqspark.train.RecordShard;
+import dev.seqspark.train.ShardTrainer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,35 +82,30 @@ public final class ClassifierBenchmark {
     /** Trains epoch after epoch of {@code data} (bucketed batches) for {@code seconds} after {@code warmup}. */
     public static Result train(ClassifierSpec spec, ClassifierTrainConfig cfg, LabeledRecords data, double seconds,
                                double warmup, Consumer<String> progress) {
-        ClassifierTrainer trainer = new ClassifierTrainer(spec, cfg);
+        ClassifierTask task = new ClassifierTask(spec, cfg);
+        ShardTrainer<RecordShard> trainer = new ShardTrainer<>(task);
+        RecordShard shard = new RecordShard(0, data, LabeledRecords.empty(), 0, 0);
+        int batchesPerEpoch = task.batches(data.size(), 0, 0);
         // K batches per call, as a round of sync_every = K runs them (the state copies once per call).
         int k = 16;
         var run = new Object() {
-            ModelState state = ClassifierTrainer.initialState(spec, cfg, cfg.seed());
+            ModelState state = ShardTrainer.initialState(task);
             int epoch;
-            int[][] plan = ClassifierTrainer.plan(cfg, data, 0, 0);
             int b;
             long records;
             double loss;
 
             long batches() {
-                int n = Math.min(k, plan.length - b);
-                ShardTrainer.Result r = trainer.train(state, data, plan, b, n, epoch, 0, null);
+                ShardTrainer.Result r = trainer.train(state, null, shard, epoch, b, k, null);
                 state = r.state();
-                loss = r.lossSum() / Math.max(1, r.tokens());
-                long tokens = 0;
-                for (int i = b; i < b + n; i++) {
-                    records += plan[i].length;
-                    for (int j : plan[i]) {
-                        tokens += data.tokens()[j].length;
-                    }
-                }
-                b += n;
-                if (b == plan.length) {
-                    plan = ClassifierTrainer.plan(cfg, data, ++epoch, 0);
+                loss = r.lossSum() / Math.max(1, r.examples());
+                records += r.examples();
+                b += r.batches();
+                if (b == batchesPerEpoch) {
+                    epoch++;
                     b = 0;
                 }
-                return tokens;
+                return r.tokens();
             }
         };
         TimedLoop.run(0, warmup, run::batches, null);   // the warm-up, and one batch call more: not counted below
@@ -117,9 +119,9 @@ public final class ClassifierBenchmark {
     /** Predicts all of {@code data} again and again for {@code seconds} after {@code warmup}, {@code batch} records at a time. */
     public static Result predict(ClassifierSpec spec, LabeledRecords data, Vocab vocab, List<String> labels,
                                  Tokenizer tokenizer, int batch, double seconds, double warmup) {
-        ClassifierModel m = new ClassifierModel(new ClassifierConfig(spec, tokenizer.config(), 0), vocab, labels,
+        Model<ClassifierSpec> m = new Model<>(new ModelConfig<>(spec, tokenizer.config(), 0), vocab, labels,
                 spec.initParams(1).values);
-        ClassifierPredictor p = new ClassifierPredictor(m, batch, dev.seqspark.score.Scorer.CHUNK_STEPS);
+        ClassifierPredictor p = new ClassifierPredictor(m, batch, Scorer.CHUNK_STEPS);
         List<int[]> recs = List.of(data.tokens());
         long tokensPerPass = data.tokenCount();
         TimedLoop.Timing t = TimedLoop.run(seconds, warmup, () -> {

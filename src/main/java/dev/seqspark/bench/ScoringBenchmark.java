@@ -1,12 +1,11 @@
-package dev.seqspark.score;
+package dev.seqspark.bench;
 
 import dev.seqspark.io.Model;
 import dev.seqspark.io.ModelConfig;
-import dev.seqspark.nn.ModelSpec;
+import dev.seqspark.model.LanguageModelSpec;
+import dev.seqspark.score.Scorer;
 import dev.seqspark.text.TokenizerConfig;
 import dev.seqspark.text.Vocab;
-import dev.seqspark.train.TimedLoop;
-import dev.seqspark.train.TrainingBenchmark;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -21,14 +20,14 @@ import java.util.function.Consumer;
 public final class ScoringBenchmark {
     private ScoringBenchmark() {}
 
-    public static TrainingBenchmark.Result run(ModelSpec spec, int batch, int recordTokens, double seconds,
+    public static TrainingBenchmark.Result run(LanguageModelSpec spec, int batch, int recordTokens, double seconds,
                                                double warmupSeconds, long seed, Consumer<String> progress) {
         List<String> tokens = new ArrayList<>();
         tokens.add(Vocab.UNK);
         for (int i = 1; i < spec.vocabSize(); i++) {
             tokens.add("t" + i);
         }
-        Model model = new Model(new ModelConfig(spec, new TokenizerConfig(TokenizerConfig.Level.WORD, false, false)),
+        Model<LanguageModelSpec> model = new Model<>(new ModelConfig<>(spec, new TokenizerConfig(TokenizerConfig.Level.WORD, false, false)),
                 new Vocab(tokens), spec.initParams(seed).values);
         Scorer scorer = new Scorer(model, batch, Scorer.CHUNK_STEPS, 0);
         SplittableRandom rng = new SplittableRandom(seed);

@@ -1,4 +1,4 @@
-package dev.seqspark.train;
+package dev.seqspark.model;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.seqspark.nn.ClassifierSpec;
+import dev.seqspark.model.ClassifierSpec;
 import dev.seqspark.nn.Pooling;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * epoch, the same for the same (seed, epoch, shard)), its metrics against hand counts, resuming mid-epoch, and
  * what the training loop does with one worker versus two.
  */
-class ClassifierTrainerTest {
+class ClassifierTaskTest {
     static LabeledRecords records(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         int[][] t = new int[n][];
@@ -38,8 +38,9 @@ class ClassifierTrainerTest {
     @Test
     void thePlanCoversEveryRecordOnceInBatchesOfSimilarLength() {
         LabeledRecords d = records(100, 1);
-        int[][] p = ClassifierTrainer.plan(CFG, d, 0, 3);
-        assertEquals(ClassifierTrainer.numBatches(CFG, 100), p.length);
+        int[][] p = ClassifierTask.plan(CFG, d, 0, 3);
+        assertEquals(new ClassifierTask(new ClassifierSpec(9, 0, ClassifierSpec.parseBlocks("gru:2"), Pooling.LAST, 2), CFG)
+                .batches(100, 0, 3), p.length);
         assertEquals(15, p.length);
         List<Integer> seen = new ArrayList<>();
         int spread = 0;
@@ -58,9 +59,9 @@ class ClassifierTrainerTest {
             assertEquals(i, seen.get(i));
         }
         assertTrue(spread <= 20 + p.length, "sorted by length: little padding (spread " + spread + ")");
-        assertTrue(Arrays.deepEquals(p, ClassifierTrainer.plan(CFG, d, 0, 3)), "the same (seed, epoch, shard): the same plan");
-        assertFalse(Arrays.deepEquals(p, ClassifierTrainer.plan(CFG, d, 1, 3)), "another epoch: another order");
-        assertFalse(Arrays.deepEquals(p, ClassifierTrainer.plan(CFG, d, 0, 4)), "another shard: another order");
+        assertTrue(Arrays.deepEquals(p, ClassifierTask.plan(CFG, d, 0, 3)), "the same (seed, epoch, shard): the same plan");
+        assertFalse(Arrays.deepEquals(p, ClassifierTask.plan(CFG, d, 1, 3)), "another epoch: another order");
+        assertFalse(Arrays.deepEquals(p, ClassifierTask.plan(CFG, d, 0, 4)), "another shard: another order");
     }
 
     @Test
@@ -87,19 +88,22 @@ class ClassifierTrainerTest {
     void trainingInPiecesIsTrainingAtOnce() {
         LabeledRecords d = records(60, 2);
         ClassifierSpec spec = new ClassifierSpec(9, 4, ClassifierSpec.parseBlocks("lstm:5,gru:4:bi"), Pooling.MAX, 2);
-        ClassifierTrainer t = new ClassifierTrainer(spec, CFG);
-        ModelState start = ClassifierTrainer.initialState(spec, CFG, 1);
-        int[][] plan = ClassifierTrainer.plan(CFG, d, 0, 0);
-        ShardTrainer.Result whole = t.train(start, d, plan, 0, 0, 0, 0, null);
-        ShardTrainer.Result a = t.train(start, d, plan, 0, 4, 0, 0, null);
-        ShardTrainer.Result b = t.train(a.state(), d, plan, a.nextBatch(), 0, 0, 0, null);
+        ClassifierTask task = new ClassifierTask(spec, CFG);
+        ShardTrainer<RecordShard> t = new ShardTrainer<>(task);
+        ModelState start = ShardTrainer.startingFrom(task, spec.initParams(1).values);
+        RecordShard shard = new RecordShard(0, d, records(10, 3), 0, 0);
+        ShardTrainer.Result whole = t.train(start, null, shard, 0, 0, 0, null);
+        ShardTrainer.Result a = t.train(start, null, shard, 0, 0, 4, null);
+        ShardTrainer.Result b = t.train(a.state(), null, shard, 0, a.nextBatch(), 0, null);
         assertArrayEquals(whole.state().weights(), b.state().weights());
-        assertEquals(whole.tokens(), a.tokens() + b.tokens());
-        assertEquals(60, whole.tokens(), "records trained");
+        assertEquals(whole.examples(), a.examples() + b.examples());
+        assertEquals(60, whole.examples(), "records trained");
+        assertEquals(d.tokenCount(), whole.tokens(), "their tokens");
         assertTrue(whole.finite());
-        // One worker through the loop is the trainer; two workers average (or BMUF) their models.
-        LocalClassifierWorkers one = new LocalClassifierWorkers(spec, CFG, List.of(d), List.of(records(10, 3)));
-        assertArrayEquals(whole.state().weights(), new TrainingLoop(one, 0, null).run(start, 0, 1).weights());
-        assertEquals(10, one.lastValidation().count());
+        // One worker through the loop is the trainer.
+        LocalWorkers<RecordShard> one = LocalWorkers.of(task, List.of(shard));
+        ModelState viaLoop = new TrainingLoop(one, 0, null).run(start, 0, 1);
+        assertArrayEquals(whole.state().weights(), viaLoop.weights());
+        assertEquals(10, one.validate(viaLoop.weights()).count());
     }
 }

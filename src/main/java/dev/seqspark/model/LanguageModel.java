@@ -1,46 +1,42 @@
-package dev.seqspark.train;
+package dev.seqspark.model;
 
-import dev.seqspark.nn.Embedding;
 import dev.seqspark.nn.Linear;
-import dev.seqspark.nn.ModelSpec;
 import dev.seqspark.nn.Params;
 import dev.seqspark.nn.Recurrent;
 import dev.seqspark.nn.SoftmaxCrossEntropy;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * The computation of a {@link ModelSpec} language model: tokens → (embedding) → recurrent → linear head
- * → softmax cross-entropy against the next tokens, forward and backward. Batches are time-major:
- * position (t, b) is index t·B + b, as d2l's {@code Y.T.reshape(-1)} orders targets. Not thread-safe.
+ * The computation of a {@link LanguageModelSpec} language model: tokens → {@link Encoder} (one recurrent block)
+ * → linear head at every position → softmax cross-entropy against the next tokens, forward and backward.
+ * Batches are time-major: position (t, b) is index t·B + b, as d2l's {@code Y.T.reshape(-1)} orders targets.
+ * Not thread-safe.
  */
 public final class LanguageModel {
-    private final ModelSpec spec;
+    private final LanguageModelSpec spec;
     private final Params params;
-    private final Embedding embedding;
-    private final Recurrent rnn;
+    private final Encoder encoder;
     private final Linear head;
     private float[] dLogits = new float[0];
     private float[] dHidden = new float[0];
     private boolean[] mask = new boolean[0];
     private float[] lastOutput;       // the recurrent output of the last forward, the head's input
-    private int[] lastTokens;
-    private int lastRows;
 
-    public LanguageModel(ModelSpec spec, Params params) {
+    public LanguageModel(LanguageModelSpec spec, Params params) {
         this.spec = spec;
         this.params = params;
-        this.embedding = spec.embeddingDim() > 0 ? new Embedding(params, ModelSpec.EMBEDDING) : null;
-        this.rnn = new Recurrent(spec.recurrent(), params, ModelSpec.RNN);
-        this.head = new Linear(params, ModelSpec.LINEAR);
+        this.encoder = new Encoder(spec, params);
+        this.head = new Linear(params, LanguageModelSpec.LINEAR);
     }
 
-    public ModelSpec spec() {
+    public LanguageModelSpec spec() {
         return spec;
     }
 
     /** For forward-only use with weights that no longer change: see {@link Recurrent#freezeWeights}. */
     public LanguageModel freezeWeights() {
-        rnn.freezeWeights();
+        encoder.freezeWeights();
         return this;
     }
 
@@ -48,12 +44,16 @@ public final class LanguageModel {
         return params;
     }
 
-    /** Hidden state carried between batches: h (and c for LSTM), each (layers, batch, hidden). */
-    public static final class State {
+    /**
+     * The hidden state carried between batches: h (and c for LSTM), each (layers, batch, hidden). Values only
+     * (d2l's detach); a shard keeps it from one round to the next in sequential partitioning.
+     */
+    public static final class State implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
         public final float[] h;
         public final float[] c;
 
-        public State(ModelSpec spec, int batch) {
+        public State(LanguageModelSpec spec, int batch) {
             h = new float[spec.stateSize(batch)];
             c = spec.cell().hasCellState() ? new float[spec.stateSize(batch)] : null;
         }
@@ -65,17 +65,22 @@ public final class LanguageModel {
 
         /** Back to zeros (d2l's fresh state for a random-partition batch). */
         public void reset() {
-            java.util.Arrays.fill(h, 0f);
+            Arrays.fill(h, 0f);
             if (c != null) {
-                java.util.Arrays.fill(c, 0f);
+                Arrays.fill(c, 0f);
             }
         }
 
-        void copyFrom(float[] hN, float[] cN) {
-            System.arraycopy(hN, 0, h, 0, h.length);
+        /** This state's values into {@code other} (of the same shape). */
+        public void copyTo(State other) {
+            System.arraycopy(h, 0, other.h, 0, h.length);
             if (c != null) {
-                System.arraycopy(cN, 0, c, 0, c.length);
+                System.arraycopy(c, 0, other.c, 0, c.length);
             }
+        }
+
+        public State copy() {
+            return new State(h.clone(), c == null ? null : c.clone());
         }
     }
 
@@ -86,11 +91,7 @@ public final class LanguageModel {
      * means evaluation.
      */
     public float[] forward(int[] tokens, int steps, int batch, int[] lengths, State state, SplittableRandom dropoutRng) {
-        int rows = steps * batch;
-        float[] logits = head.forward(forwardHidden(tokens, steps, batch, lengths, state, dropoutRng), rows);
-        lastTokens = tokens;
-        lastRows = rows;
-        return logits;
+        return head.forward(forwardHidden(tokens, steps, batch, lengths, state, dropoutRng), steps * batch);
     }
 
     /**
@@ -100,11 +101,9 @@ public final class LanguageModel {
      */
     public float[] forwardHidden(int[] tokens, int steps, int batch, int[] lengths, State state,
                                  SplittableRandom dropoutRng) {
-        int rows = steps * batch;
-        Recurrent.Output out = embedding == null
-                ? rnn.forwardTokens(tokens, steps, batch, lengths, state.h, state.c, dropoutRng)
-                : rnn.forward(embedding.forward(tokens, rows), steps, batch, lengths, state.h, state.c, dropoutRng);
-        state.copyFrom(out.hN(), out.cN());
+        Recurrent.Output out = encoder.forward(tokens, steps, batch, lengths, new float[][] {state.h},
+                new float[][] {state.c}, dropoutRng);
+        new State(out.hN(), out.cN()).copyTo(state);
         lastOutput = out.output();
         return lastOutput;
     }
@@ -114,9 +113,14 @@ public final class LanguageModel {
         return head.forward(hidden, fromRow, rows);
     }
 
+    /** The recurrent blocks under the head (for forwards that carry states chunk by chunk: scoring). */
+    public Encoder encoder() {
+        return encoder;
+    }
+
     /** Floats of working memory a forward holds per (step, sequence) row, logits aside: for sizing chunks. */
     public long forwardFloatsPerRow() {
-        return rnn.forwardFloatsPerRow() + Math.max(0, spec.embeddingDim());
+        return encoder.forwardFloatsPerRow();
     }
 
     /**
@@ -137,7 +141,7 @@ public final class LanguageModel {
         // head is most of the model, and zeroing it every batch was a pass over 60 MB for nothing).
         boolean headLast = head.endOffset() == params.grads.length && head.firstOffset() > 0;
         if (headLast) {
-            java.util.Arrays.fill(params.grads, 0, head.firstOffset(), 0f);
+            Arrays.fill(params.grads, 0, head.firstOffset(), 0f);
         } else {
             params.zeroGrads();
         }
@@ -145,10 +149,7 @@ public final class LanguageModel {
             dHidden = new float[rows * spec.hiddenSize()];
         }
         head.backward(lastOutput, dLogits, rows, dHidden, !headLast);
-        Recurrent.InputGrads g = rnn.backward(dHidden, null, null);
-        if (embedding != null) {
-            embedding.backward(lastTokens, g.dInput(), lastRows);
-        }
+        encoder.backward(dHidden, null);
         return loss;
     }
 
