@@ -1,5 +1,6 @@
 package dev.seqspark.nn;
 
+import dev.seqspark.natives.BlasLibrary;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.List;
