@@ -9,7 +9,8 @@
 #   3. train in client mode, the driver SIGKILLed mid-epoch, then the same command with --resume: same weights;
 #   4. score and generate (one prefix, and a file of prefixes on Spark) from the HDFS model, outputs on HDFS;
 # then checks the models, metrics and outputs copied back from HDFS, that every executor loaded the OpenBLAS
-# bundled in the application jar, and that nothing is left running. Exit 0 = pass.
+# bundled in the application jar and multiplied the way its driver told it to, and that nothing is left running.
+# Exit 0 = pass.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 it=$root/target/it
@@ -223,6 +224,21 @@ if [ "$(uname -m)" = x86_64 ]; then
   step "$(echo "$apps" | wc -l) applications, every executor: $(grep -h -o "BLAS native (JNIBLAS, bundled[^)]*)" \
     "$SEQSPARK_CLUSTER_DIR"/work*/app-*/*/stderr | sort -u)"
 fi
+
+# Every executor that computed took its driver's path for the time steps' multiplies (VectorGemm or BLAS), set in
+# its environment by the driver's session (Sessions.settings), and all executors of one application the same.
+for app in $(ls -d "$SEQSPARK_CLUSTER_DIR"/work*/app-* | xargs -n1 basename | sort -u); do
+  logs=$(ls "$SEQSPARK_CLUSTER_DIR"/work*/"$app"/*/stderr)
+  for f in $logs; do
+    if grep -q "kernels " "$f" && ! grep -q "time-step multiplies: .*(SEQSPARK_VECTOR_GEMM=\(true\|false\))$" "$f"; then
+      grep "kernels " "$f" >&2; fail "executor $f chose its multiply path itself, not from its driver"
+    fi
+  done
+  paths=$(grep -h -o "time-step multiplies: .*" $logs | sort -u)
+  [ -n "$paths" ] || fail "no executor of $app logged its multiply path"
+  [ "$(wc -l <<<"$paths")" = 1 ] || fail "the executors of $app multiplied in different ways: $paths"
+done
+step "every executor: $(grep -h -o "time-step multiplies: .*" "$SEQSPARK_CLUSTER_DIR"/work*/app-*/*/stderr | sort -u)"
 
 cleanup
 trap - EXIT

@@ -1,5 +1,6 @@
 package dev.seqspark.nn;
 
+import dev.seqspark.natives.BlasLibrary;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.List;
@@ -166,7 +167,7 @@ public final class Blas {
             return;
         }
         if (alpha == 1f && (beta == 0f || beta == 1f)
-                && Kernels.get().gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta == 1f, c, cOff, ldc)) {
+                && Kernels.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta == 1f, c, cOff, ldc)) {
             return;
         }
         // A row-major matrix is its own transpose in column-major terms, so C^T = op(B)^T · op(A)^T.

@@ -11,20 +11,41 @@ import java.util.Locale;
  * {@link ScalarKernels} by default, and {@code VectorKernels} (the incubator Vector API) only when the
  * {@code jdk.incubator.vector} module is readable (started with {@code --add-modules jdk.incubator.vector},
  * as conf/jvm.options does), the JVM is HotSpot with its C2 compiler, and the preferred vector species is at
- * least 256 bits wide. {@code -Dseqspark.vector=false} forces the scalar path. One INFO line says which runs.
+ * least 256 bits wide. {@code -Dseqspark.vector=false} forces the scalar path. One line says which runs and how
+ * the time steps multiply (below): INFO, or WARN when those multiplies run emulated or cannot run.
  *
  * <p>Both compute the same expressions in the same order (no fused multiply-adds; softmax's sums in the same
- * lanes), so they agree bit for bit whatever the SIMD width: a job whose executors differ still gives one
- * result. KernelsTest holds them to each other, and the golden tests run on both.
+ * lanes), so they agree bit for bit whatever the SIMD width: which of the two an executor runs does not change
+ * its results. KernelsTest holds them to each other, and the golden tests run on both.
  *
- * <p>The vector implementation also does the matrix multiplies of the time steps ({@link #gemm}, where AVX-512 is
- * there: {@code VectorGemm}); {@code -Dseqspark.vector.gemm=false} leaves them to BLAS.
+ * <p>The matrix multiplies of the time steps ({@link #gemm}) take one of two paths, which round differently:
+ * {@code VectorGemm} (the Vector API in 512-bit vectors; every element of C one chain of fused multiply-adds in k
+ * order, the same bits on every CPU) or BLAS. By default VectorGemm where the vector kernels run on 512-bit
+ * registers (AVX-512), else BLAS; {@code -Dseqspark.vector.gemm=true|false|auto}, else the environment variable
+ * {@code SEQSPARK_VECTOR_GEMM}, sets it. One job takes one path: a SeqSpark driver puts its own choice in its
+ * executors' environment before its SparkContext starts ({@code spark.Sessions}), and they follow it whatever they
+ * would choose alone. An executor told {@code true} without 512-bit registers runs VectorGemm emulated (the same
+ * bits, far slower: a warning says so; start the driver with {@code -Dseqspark.vector.gemm=false} for such
+ * clusters); one without the jdk.incubator.vector module fails every multiply with one line saying why, rather
+ * than giving other bits. A session SeqSpark did not build (a notebook's) gets this only from
+ * {@code dev.seqspark.spark.Sessions.settings}.
+ *
+ * <p>What that does not make equal: BLAS itself. Its rounding depends on the library, and OpenBLAS picks its
+ * kernels per CPU when it loads (Haswell, SkylakeX, Zen, …), which round differently. Every multiply on the BLAS
+ * path is BLAS's, and on the VectorGemm path still a few: the shapes VectorGemm does not take (fewer than 16
+ * columns, k over 2,048 without Aᵀ — a large vocabulary's head —, Aᵀ·Bᵀ), multiplies with other α or β, the dot
+ * products of gradient norms and the column sums of bias gradients. So executors on different CPU families give
+ * the same bits only with the same BLAS library (the bundled OpenBLAS by default, the driver's
+ * {@code SEQSPARK_BLAS} otherwise) and the same OpenBLAS core type, {@code OPENBLAS_CORETYPE}, one that every CPU of
+ * the cluster runs (e.g. Haswell), set for the driver and every executor ({@code spark.executorEnv}); SeqSpark does
+ * not set it.
  *
  * <p>Layouts: a gate row of batch row b starts at {@code aOff + b·G·H}, with G·H values in PyTorch's gate
  * order; H-wide rows (states, saved quantities, gradients) start at {@code off + b·H}.
  */
 public abstract class Kernels {
-    private static final Kernels INSTANCE = choose();
+    private static final Kernels INSTANCE;
+    private static final Multiplies MULTIPLIES;
 
     /** The implementation this JVM runs. */
     public static Kernels get() {
@@ -102,17 +123,83 @@ public abstract class Kernels {
     /** x[i] *= s over [off, off + n). */
     public abstract void scale(float[] x, int off, int n, float s);
 
-    // ---- matrix multiply
+    // ---- the time steps' matrix multiplies: one path per job
+
+    /**
+     * Whether this JVM multiplies in VectorGemm (true) or BLAS (false): what a driver hands its executors. Throws,
+     * with the one line that says why, when it was told to multiply in VectorGemm and cannot, or told nonsense.
+     */
+    public static boolean vectorGemm() {
+        if (MULTIPLIES.failure() != null) {
+            throw new IllegalStateException(MULTIPLIES.failure());
+        }
+        return MULTIPLIES.vector();
+    }
 
     /**
      * C (m×n) = op(A)·op(B) (+ C when {@code accumulate}), row-major, op(A) = A (m×k) or, with {@code transA}, Aᵀ
-     * for A stored k×m; op(B) = B (k×n) or, with {@code transB}, Bᵀ for B stored n×k. Returns false, computing
-     * nothing, when this implementation leaves the shape to BLAS — which the scalar one always does.
+     * for A stored k×m; op(B) = B (k×n) or, with {@code transB}, Bᵀ for B stored n×k, in VectorGemm when this JVM's
+     * path is VectorGemm and the shape suits it. Returns false, computing nothing, when the shape goes to BLAS.
+     * Throws, with the one line that says why, when this JVM was told to multiply in VectorGemm and cannot.
      * {@link Blas#gemm} asks here first.
      */
-    public boolean gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+    static boolean gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
                         float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
-        return false;
+        if (!MULTIPLIES.vector()) {
+            return false;
+        }
+        if (MULTIPLIES.failure() != null) {
+            throw new IllegalStateException(MULTIPLIES.failure());
+        }
+        if (!VectorGemm.suits(transA, transB, m, n, k)) {
+            return false;
+        }
+        VectorGemm.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc);
+        return true;
+    }
+
+    /** The environment variable a SeqSpark driver sets for its executors: its own path, true or false. */
+    public static final String GEMM_ENV = "SEQSPARK_VECTOR_GEMM";
+
+    /**
+     * A JVM's multiply path: VectorGemm or BLAS, how (for the log line), and why every multiply fails (null when
+     * it can run).
+     */
+    record Multiplies(boolean vector, String how, String failure) {}
+
+    /**
+     * The path from {@code -Dseqspark.vector.gemm} ({@code property}), else {@code SEQSPARK_VECTOR_GEMM}
+     * ({@code env}): true, false or auto (also when neither is set: VectorGemm when the vector kernels run on
+     * 512-bit registers). {@code vectorKernels}: VectorKernels run here; {@code wide}: the CPU has 512-bit
+     * registers; {@code cannot}: why VectorGemm cannot run in this JVM at all (null when it can).
+     */
+    static Multiplies multiplies(String property, String env, boolean vectorKernels, boolean wide, String cannot) {
+        boolean fromProperty = property != null && !property.isBlank();
+        String value = fromProperty ? property : env;
+        String setting = value == null || value.isBlank() ? null
+                : (fromProperty ? "-D" + GEMM_PROPERTY : GEMM_ENV) + "=" + value.trim();
+        String v = setting == null ? "auto" : value.trim().toLowerCase(Locale.ROOT);
+        switch (v) {
+            case "auto":
+                boolean vector = vectorKernels && wide;
+                return new Multiplies(vector, (vector ? "VectorGemm, 512-bit registers" : "BLAS")
+                        + (setting == null ? "" : " (" + setting + ")"), null);
+            case "false":
+                return new Multiplies(false, "BLAS (" + setting + ")", null);
+            case "true":
+                if (cannot != null) {
+                    String failure = setting + " asks for the time steps' multiplies in VectorGemm (a SeqSpark driver"
+                            + " sets it for its executors: its own path), but " + cannot + "; else start the driver"
+                            + " with -D" + GEMM_PROPERTY + "=false to multiply in BLAS everywhere";
+                    return new Multiplies(true, "cannot run: " + failure, failure);
+                }
+                return new Multiplies(true, "VectorGemm, " + (wide ? "512-bit registers"
+                        : "512-bit vectors emulated: this CPU has no 512-bit registers; the same bits, far slower")
+                        + " (" + setting + ")", null);
+            default:
+                String failure = setting + ": expected true, false or auto";
+                return new Multiplies(true, "cannot run: " + failure, failure);
+        }
     }
 
     /** Partial sums of {@link #expShifted}: element i of a row goes into sum i mod LANES, whatever the SIMD width. */
@@ -154,6 +241,24 @@ public abstract class Kernels {
 
     static final String PROPERTY = "seqspark.vector";
     static final String GEMM_PROPERTY = "seqspark.vector.gemm";
+    private static final String MODULE = "jdk.incubator.vector";
+
+    static {
+        INSTANCE = choose();
+        boolean module = ModuleLayer.boot().findModule(MODULE).isPresent();
+        // VectorGemm links against the module: touched only where it is readable.
+        boolean wide = module && VectorGemm.usable();
+        MULTIPLIES = multiplies(System.getProperty(GEMM_PROPERTY), System.getenv(GEMM_ENV),
+                !(INSTANCE instanceof ScalarKernels), wide,
+                module ? null : MODULE + " is not readable in this JVM (start it with --add-modules " + MODULE + ")");
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Kernels.class);
+        String line = INSTANCE.describe() + "; time-step multiplies: " + MULTIPLIES.how();
+        if (MULTIPLIES.failure() != null || MULTIPLIES.vector() && !wide) {
+            log.warn("kernels {}", line);
+        } else {
+            log.info("kernels {}", line);
+        }
+    }
 
     private static Kernels choose() {
         String why = vectorUnavailable();
@@ -168,11 +273,7 @@ public abstract class Kernels {
                 why = "the Vector API failed to load (" + e + ")";
             }
         }
-        if (k == null) {
-            k = new ScalarKernels(why);
-        }
-        org.slf4j.LoggerFactory.getLogger(Kernels.class).info("kernels {}", k.describe());
-        return k;
+        return k == null ? new ScalarKernels(why) : k;
     }
 
     /** Null when the Vector API may be used, else why not. */
@@ -181,7 +282,7 @@ public abstract class Kernels {
         if (p.equals("false") || p.equals("off") || p.equals("scalar")) {
             return "-D" + PROPERTY + "=" + p;
         }
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+        if (ModuleLayer.boot().findModule(MODULE).isEmpty()) {
             return "jdk.incubator.vector is not readable (start the JVM with --add-modules jdk.incubator.vector)";
         }
         String vm = System.getProperty("java.vm.name", "");

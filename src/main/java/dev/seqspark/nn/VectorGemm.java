@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * 190 GFLOP/s, against 75 for OpenBLAS 0.3.31's Haswell kernels and 119 for its Cooperlake (AVX-512) ones.
  *
  * <p>Every element of C is one chain of fused multiply-adds over p = 0 … k−1 in order, starting from C (β = 1)
- * or 0, whichever tile computes it; so the result does not depend on how the matrix is cut into tiles. It differs
+ * or 0, whichever tile computes it; so the result depends neither on how the matrix is cut into tiles nor on the
+ * CPU (where it has no 512-bit registers, the Vector API emulates them, lane by lane, with the same bits). It differs
  * from a BLAS library's in the last bits, as BLAS kernels for different CPUs differ from each other.
  */
 final class VectorGemm {
@@ -28,7 +29,10 @@ final class VectorGemm {
 
     private VectorGemm() {}
 
-    /** True when this JVM's preferred species is 512 bits: the tile needs 16 + 3 vector registers. */
+    /**
+     * True when this JVM's preferred species is 512 bits: the tile runs in 16 + 3 vector registers. Elsewhere the
+     * Vector API emulates {@link #S}: the same bits, far slower.
+     */
     static boolean usable() {
         return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
     }

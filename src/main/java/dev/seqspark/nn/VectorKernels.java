@@ -63,8 +63,6 @@ final class VectorKernels extends Kernels {
     private static final FloatVector V_E4 = FloatVector.broadcast(S, E4);
     private static final FloatVector V_E5 = FloatVector.broadcast(S, E5);
     private final ScalarKernels tail = new ScalarKernels(null);
-    private final boolean gemm = VectorGemm.usable()
-            && !System.getProperty(GEMM_PROPERTY, "auto").trim().equalsIgnoreCase("false");
 
     VectorKernels() {
         if (S.vectorBitSize() < 256) {
@@ -78,18 +76,7 @@ final class VectorKernels extends Kernels {
 
     @Override
     public String describe() {
-        return "vector (jdk.incubator.vector, " + S.vectorBitSize() + "-bit " + L + " floats"
-                + (gemm ? "; matrix multiplies in " + VectorGemm.S.vectorBitSize() + "-bit registers" : "") + ")";
-    }
-
-    @Override
-    public boolean gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
-                        float[] b, int bOff, int ldb, boolean accumulate, float[] c, int cOff, int ldc) {
-        if (!gemm || !VectorGemm.suits(transA, transB, m, n, k)) {
-            return false;
-        }
-        VectorGemm.gemm(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, accumulate, c, cOff, ldc);
-        return true;
+        return "vector (jdk.incubator.vector, " + S.vectorBitSize() + "-bit " + L + " floats)";
     }
 
     // ---- the activations, as Activations.tanh / sigmoid / exp, each formula written out in the one loop that runs it

@@ -1,5 +1,6 @@
 package dev.seqspark.spark;
 
+import dev.seqspark.nn.Kernels;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -21,9 +22,7 @@ public final class Sessions {
 
     /**
      * The running session if there is one (a test suite's, a user's notebook), else a new one: {@code master}
-     * if given, else what spark-submit set (spark.master), else local[*] (all cores). One BLAS thread per
-     * task on executors (Spark's tasks are the parallelism), and the driver's BLAS choice
-     * ({@code seqspark.blas} / {@code SEQSPARK_BLAS}) for them too.
+     * if given, else what spark-submit set (spark.master), else local[*] (all cores), with {@link #settings}.
      */
     public static Handle open(String appName, String master) {
         SparkSession running = running();
@@ -36,6 +35,19 @@ public final class Sessions {
         } else if (!conf.contains("spark.master")) {
             conf.setMaster("local[*]");
         }
+        return new Handle(SparkSession.builder().config(settings(conf, appName)).getOrCreate(), true);
+    }
+
+    /**
+     * SeqSpark's settings on {@code conf}, for a SparkContext not started yet (its executors are launched after
+     * it, with these): one BLAS thread per task on executors (Spark's tasks are the parallelism), the driver's BLAS
+     * choice ({@code seqspark.blas} / {@code SEQSPARK_BLAS}) for them too, and the driver's path for the time
+     * steps' multiplies, VectorGemm or BLAS ({@code nn.Kernels}): always the driver's, over any value set for the
+     * executors alone, so that one job multiplies one way. Public for sessions built elsewhere that run SeqSpark
+     * (a notebook's for the Spark ML API, the test suite's); a session already running keeps what it has.
+     * Throws, with one line, when this driver was told to multiply in VectorGemm and cannot.
+     */
+    public static SparkConf settings(SparkConf conf, String appName) {
         conf.setIfMissing("spark.app.name", appName);
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.executorEnv.OPENBLAS_NUM_THREADS", "1");
@@ -44,7 +56,8 @@ public final class Sessions {
         if (blas != null && !blas.isBlank()) {
             conf.setIfMissing("spark.executorEnv.SEQSPARK_BLAS", blas.trim());
         }
-        return new Handle(SparkSession.builder().config(conf).getOrCreate(), true);
+        conf.set("spark.executorEnv." + Kernels.GEMM_ENV, Boolean.toString(Kernels.vectorGemm()));
+        return conf;
     }
 
     /** The running session (a test suite's, a user's notebook), or null. */

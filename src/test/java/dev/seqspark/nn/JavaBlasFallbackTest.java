@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.seqspark.natives.BlasLibrary;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -34,11 +35,11 @@ class JavaBlasFallbackTest {
         int k = 70;
         for (boolean ta : new boolean[] {false, true}) {
             for (boolean tb : new boolean[] {false, true}) {
-                float[] a = BundledBlasTest.random(rnd, m * k);
-                float[] b = BundledBlasTest.random(rnd, k * n);
-                float[] c = BundledBlasTest.random(rnd, m * n);
+                float[] a = BlasTest.random(rnd, m * k);
+                float[] b = BlasTest.random(rnd, k * n);
+                float[] c = BlasTest.random(rnd, m * n);
                 float[] want = c.clone();
-                BundledBlasTest.reference(ta, tb, m, n, k, -1f, a, b, 0.25f, want);
+                BlasTest.reference(ta, tb, m, n, k, -1f, a, b, 0.25f, want);
                 Blas.gemm(ta, tb, m, n, k, -1f, a, 0, ta ? m : k, b, 0, tb ? k : n, 0.25f, c, 0, n);
                 for (int i = 0; i < c.length; i++) {
                     assertEquals(want[i], c[i], 1e-4 * (1 + Math.abs(want[i])), "transA " + ta + " transB " + tb + " at " + i);

@@ -4,24 +4,42 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.seqspark.nn.Kernels;
 import dev.seqspark.testutil.SparkTestSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Even splits for the scoring and prediction jobs: a 3.4 MB file on the test session's 2 slots is read in 3 per slot
+ * SeqSpark's settings for a new session: executors get the driver's multiply path (VectorGemm or BLAS) even over a
+ * value set for them alone, and one OpenBLAS thread unless told otherwise.
+ *
+ * <p>Even splits for the scoring and prediction jobs: a 3.4 MB file on the test session's 2 slots is read in 3 per slot
  * (Spark alone reads it in one, its splits being no smaller than (size + 4 MB open cost) / slots), no line is lost
  * or doubled at the cuts, the setting is gone once closed, and a cap the user set is kept.
  */
 class SessionsTest {
     @TempDir
     Path tmp;
+
+    @Test
+    void executorsGetTheDriversMultiplyPath() {
+        String driver = Boolean.toString(Kernels.vectorGemm());
+        String other = Boolean.toString(!Kernels.vectorGemm());
+        SparkConf conf = Sessions.settings(new SparkConf(false)
+                .set("spark.executorEnv." + Kernels.GEMM_ENV, other)
+                .set("spark.executorEnv.OPENBLAS_NUM_THREADS", "2"), "app");
+        assertEquals(driver, conf.get("spark.executorEnv." + Kernels.GEMM_ENV));
+        assertEquals("2", conf.get("spark.executorEnv.OPENBLAS_NUM_THREADS"), "the user's thread count is kept");
+        assertEquals("app", conf.get("spark.app.name"));
+        assertEquals("1", Sessions.settings(new SparkConf(false), "app").get("spark.executorEnv.OPENBLAS_NUM_THREADS"));
+    }
 
     @Test
     void splitsTheInputEvenlyOverTheTaskSlotsForAWhile() throws IOException {

@@ -1,10 +1,13 @@
 package dev.seqspark.testutil;
 
+import dev.seqspark.spark.Sessions;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * The one SparkSession of a test JVM: local mode, 2 threads, up to 3 attempts per task (local[2,3], so that
- * retries can be tested), no UI. Started on first use, stopped when the JVM exits.
+ * retries can be tested), no UI, and SeqSpark's settings ({@link Sessions#settings}), as its commands have them.
+ * Started on first use, stopped when the JVM exits.
  */
 public final class SparkTestSession {
     private static SparkSession spark;
@@ -13,13 +16,11 @@ public final class SparkTestSession {
 
     public static synchronized SparkSession get() {
         if (spark == null) {
-            spark = SparkSession.builder()
-                    .master("local[2,3]")
-                    .appName("seqspark-tests")
-                    .config("spark.ui.enabled", "false")
-                    .config("spark.ui.showConsoleProgress", "false")
-                    .config("spark.sql.shuffle.partitions", "4")
-                    .getOrCreate();
+            SparkConf conf = new SparkConf()
+                    .setMaster("local[2,3]")
+                    .set("spark.ui.enabled", "false")
+                    .set("spark.sql.shuffle.partitions", "4");
+            spark = SparkSession.builder().config(Sessions.settings(conf, "seqspark-tests")).getOrCreate();
             Runtime.getRuntime().addShutdownHook(new Thread(spark::stop));
         }
         return spark;

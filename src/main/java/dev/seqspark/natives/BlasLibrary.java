@@ -1,4 +1,4 @@
-package dev.seqspark.nn;
+package dev.seqspark.natives;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,16 +40,19 @@ import java.util.stream.Stream;
  * {@code seqspark.blas} / {@code SEQSPARK_BLAS} may also be {@code auto} (the default: the order above),
  * {@code bundled} (bundled or pure Java), {@code system} (system or pure Java) or {@code java} (pure Java: netlib is
  * pointed at a library that does not exist).
+ *
+ * <p>A package of its own, below the maths: {@code nn.Blas} asks it once per JVM, before netlib's first load, and
+ * nothing here knows about {@code nn}.
  */
-final class BlasLibrary {
+public final class BlasLibrary {
     static final String NATIVE_LIB = "dev.ludovic.netlib.blas.nativeLib";
     static final String NATIVE_LIB_PATH = "dev.ludovic.netlib.blas.nativeLibPath";
-    static final String SETTING = "seqspark.blas";
-    static final String SETTING_ENV = "SEQSPARK_BLAS";
+    public static final String SETTING = "seqspark.blas";
+    public static final String SETTING_ENV = "SEQSPARK_BLAS";
     static final String CACHE = "seqspark.blas.cache";
     static final String CACHE_ENV = "SEQSPARK_BLAS_CACHE";
-    static final String SYSTEM_LIB = "libopenblas.so.0";
-    static final String MANIFEST = "dev/seqspark/nn/bundled-openblas.properties";
+    public static final String SYSTEM_LIB = "libopenblas.so.0";
+    static final String MANIFEST = "dev/seqspark/natives/bundled-openblas.properties";
     /** What netlib is handed for {@code seqspark.blas=java}: dlopen fails, netlib falls back to pure Java. */
     static final String NO_LIBRARY = "/dev/null/seqspark.blas=java";
     /** Name of the thread that loads the bundled library; OpenBLAS's worker threads inherit it (Linux comm). */
@@ -57,7 +60,7 @@ final class BlasLibrary {
 
     private BlasLibrary() {}
 
-    enum Source { USER, BUNDLED, SYSTEM, JAVA }
+    public enum Source { USER, BUNDLED, SYSTEM, JAVA }
 
     /**
      * What SeqSpark asked netlib to load.
@@ -66,7 +69,7 @@ final class BlasLibrary {
      * @param note    why, and what was tried before (empty when nothing to say)
      * @param threads OpenBLAS threads counted when SeqSpark loaded the library itself (bundled), else 0 (not counted)
      */
-    record Choice(Source source, String library, String note, int threads) {}
+    public record Choice(Source source, String library, String note, int threads) {}
 
     /** The SeqSpark setting: {@code seqspark.blas}, else {@code SEQSPARK_BLAS}, else {@code auto}. */
     static String setting() {
@@ -78,7 +81,7 @@ final class BlasLibrary {
     }
 
     /** Decides, sets netlib's system properties accordingly, and says what it did. Never throws. */
-    static Choice choose() {
+    public static Choice choose() {
         String setting = setting();
         String userPath = System.getProperty(NATIVE_LIB_PATH);
         String userLib = System.getProperty(NATIVE_LIB);
@@ -133,8 +136,8 @@ final class BlasLibrary {
     record Loaded(Path library, int threads) {}
 
     /** The files of the bundled OpenBLAS, as {@code bundled-openblas.properties} lists them. */
-    record Manifest(String artifact, String version, String resources, List<String> files, Properties props) {
-        static Manifest read() throws IOException {
+    public record Manifest(String artifact, String version, String resources, List<String> files, Properties props) {
+        public static Manifest read() throws IOException {
             Properties p = new Properties();
             try (InputStream in = BlasLibrary.class.getClassLoader().getResourceAsStream(MANIFEST)) {
                 if (in == null) {
@@ -379,7 +382,7 @@ final class BlasLibrary {
     }
 
     /** Files mapped into this process whose name says BLAS (libopenblas*, libblas*, ...), netlib's shim excluded. */
-    static List<String> mappedBlasLibraries() {
+    public static List<String> mappedBlasLibraries() {
         Set<String> found = new LinkedHashSet<>();
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/maps"))) {
             lines.forEach(l -> {

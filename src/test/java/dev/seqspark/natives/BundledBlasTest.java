@@ -1,4 +1,4 @@
-package dev.seqspark.nn;
+package dev.seqspark.natives;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.seqspark.nn.Blas;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The default BLAS of a SeqSpark JVM is the OpenBLAS bundled in the jar (org.bytedeco:openblas), even where
  * the system has its own: extracted into the cache, loaded with its companions from there, one thread under
- * OPENBLAS_NUM_THREADS=1 (Surefire sets it), and it multiplies right.
+ * OPENBLAS_NUM_THREADS=1 (Surefire sets it); the manifest's hashes are the jar's files, and extraction into a
+ * shared cache is atomic. (That it multiplies right: nn.BlasTest.)
  */
 class BundledBlasTest {
 
@@ -55,37 +56,6 @@ class BundledBlasTest {
             assertTrue(maps.stream().anyMatch(l -> l.endsWith(" " + p)), f + " mapped from " + p);
             assertEquals(m.sha256(f), BlasLibrary.Bundled.sha256(lib.getParent().resolve(f)), f);
         }
-    }
-
-    @Test
-    void multipliesRight() {
-        Random rnd = new Random(7);
-        int[][] shapes = {{1, 1, 1}, {3, 5, 4}, {32, 96, 64}, {17, 3, 129}};
-        for (int[] s : shapes) {
-            int m = s[0];
-            int n = s[1];
-            int k = s[2];
-            for (boolean ta : new boolean[] {false, true}) {
-                for (boolean tb : new boolean[] {false, true}) {
-                    float[] a = random(rnd, m * k);
-                    float[] b = random(rnd, k * n);
-                    float[] c = random(rnd, m * n);
-                    float[] want = c.clone();
-                    reference(ta, tb, m, n, k, 0.5f, a, b, 1.5f, want);
-                    Blas.gemm(ta, tb, m, n, k, 0.5f, a, 0, ta ? m : k, b, 0, tb ? k : n, 1.5f, c, 0, n);
-                    for (int i = 0; i < c.length; i++) {
-                        assertEquals(want[i], c[i], 1e-4 * (1 + Math.abs(want[i])),
-                                "gemm " + m + "x" + n + "x" + k + " transA " + ta + " transB " + tb + " at " + i);
-                    }
-                }
-            }
-        }
-        float[] x = {1, 2, 3};
-        assertEquals(14.0, Blas.sumOfSquares(x), 1e-6);
-        float[] sums = new float[2];
-        Blas.columnSums(new float[] {1, 2, 3, 4, 5, 6}, 0, 3, 2, 0f, sums, 0);
-        assertEquals(9f, sums[0]);
-        assertEquals(12f, sums[1]);
     }
 
     @Test
@@ -142,29 +112,5 @@ class BundledBlasTest {
         assertNotEquals(m.sha256("libgfortran.so.5"), BlasLibrary.Bundled.sha256(gfortran));
         BlasLibrary.Bundled.extract(m, cache);
         assertEquals(m.sha256("libgfortran.so.5"), BlasLibrary.Bundled.sha256(gfortran));
-    }
-
-    static float[] random(Random rnd, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) rnd.nextGaussian();
-        }
-        return a;
-    }
-
-    /** C = alpha·op(A)·op(B) + beta·C, row-major, in double. */
-    static void reference(boolean ta, boolean tb, int m, int n, int k, float alpha, float[] a, float[] b,
-                          float beta, float[] c) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int p = 0; p < k; p++) {
-                    double av = ta ? a[p * m + i] : a[i * k + p];
-                    double bv = tb ? b[j * k + p] : b[p * n + j];
-                    s += av * bv;
-                }
-                c[i * n + j] = (float) (alpha * s + beta * c[i * n + j]);
-            }
-        }
     }
 }
