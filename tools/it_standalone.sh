@@ -113,8 +113,10 @@ driver=$(ls -d "$SEQSPARK_CLUSTER_DIR"/work*/driver-* 2>/dev/null | head -1)
 # (spark-submit exits 0 even when a cluster-mode driver fails: its own stderr says how it ended)
 grep -q "train: model written to $nn/it/ref" "$driver/stderr" || { tail -20 "$driver/stderr" >&2; fail "the cluster-mode driver failed"; }
 grep -q "on spark://127.0.0.1:$SEQSPARK_MASTER_PORT" "$driver/stderr" || fail "the cluster-mode job did not run on the cluster"
-sample=$(tail -n 1 "$driver/stdout")
-step "1. cluster deploy mode: trained, model on HDFS; sample: $sample"
+sample=$(sed -n 's/^greedy:  //p' "$driver/stdout")
+sampled=$(grep '^sampled: ' "$driver/stdout" || true)
+[ -n "$sample" ] && [ -n "$sampled" ] || fail "the cluster-mode driver printed no greedy and sampled continuations"
+step "1. cluster deploy mode: trained, model on HDFS; greedy sample: $sample"
 
 # 2. One executor SIGKILLed mid-epoch: Spark replaces it and reruns its tasks; the job ends by itself.
 submit_bg --deploy-mode client -- "${train_args[@]}" --output "$nn/it/executor-kill" \
@@ -143,7 +145,8 @@ submit --deploy-mode client -- "${train_args[@]}" --output "$nn/it/driver-kill" 
   || { tail -20 "$it/driver-resume.err" >&2; fail "--resume after the driver was killed failed"; }
 grep -q "train: epoch 2/3  train ppl" "$it/driver-resume.err" && ! grep -q "train: epoch 1/3" "$it/driver-resume.err" \
   || fail "the resumed run did not continue from the last checkpoint (epoch 1): $(grep 'train: epoch' "$it/driver-resume.err" | head -3)"
-[ "$(tail -n 1 "$it/driver-resume.out")" = "$sample" ] || fail "the resumed run's sample differs from the reference's"
+[ "$(sed -n 's/^greedy:  //p' "$it/driver-resume.out")" = "$sample" ] && [ "$(grep '^sampled: ' "$it/driver-resume.out")" = "$sampled" ] \
+  || fail "the resumed run's samples differ from the reference's"
 step "3. driver killed in epoch 2, resumed from the epoch-1 checkpoint on HDFS"
 
 # 4. Score and generate from the HDFS model, outputs on HDFS: score and batch generate side by side on the

@@ -35,10 +35,8 @@ import scala.Tuple2;
  * ({@code <unk>} for unknown tokens) and sent to its shard. Records without a token (empty or null text, or
  * nothing left after cleaning) are skipped and counted. Validation labels must be classes of the training data.
  */
-public final class ClassifierCorpus implements Corpus<RecordShard> {
-    public final Vocab vocab;
+public final class ClassifierCorpus extends Corpus<RecordShard> {
     public final Labels labels;
-    public final int workers;
     public final long trainRecords;
     public final long validRecords;
     public final long trainTokens;
@@ -48,8 +46,6 @@ public final class ClassifierCorpus implements Corpus<RecordShard> {
     /** Training records per class, in class order. */
     public final long[] trainPerClass;
     private final int maxLength;
-    private final long[] shardRecords;
-    private final JavaRDD<RecordShard> shards;
 
     /**
      * How records become shards: the text and label columns, the tokenizer and vocabulary limits, truncation
@@ -72,16 +68,12 @@ public final class ClassifierCorpus implements Corpus<RecordShard> {
 
     private ClassifierCorpus(Vocab vocab, Labels labels, int workers, List<RecordShard.Stats> stats,
                              JavaRDD<RecordShard> shards, int maxLength) {
+        super(vocab, shards, recordsPerShard(workers, stats));
         this.maxLength = maxLength;
-        this.vocab = vocab;
         this.labels = labels;
-        this.workers = workers;
-        this.shards = shards;
-        this.shardRecords = new long[workers];
         this.trainPerClass = new long[labels.size()];
         long tr = 0, va = 0, tt = 0, vt = 0, em = 0, cut = 0;
         for (RecordShard.Stats s : stats) {
-            shardRecords[s.index()] = s.trainRecords();
             tr += s.trainRecords();
             va += s.validRecords();
             tt += s.trainTokens();
@@ -100,29 +92,15 @@ public final class ClassifierCorpus implements Corpus<RecordShard> {
         this.truncated = cut;
     }
 
-    @Override
-    public JavaRDD<RecordShard> shards() {
-        return shards;
-    }
-
-    @Override
-    public int workers() {
-        return workers;
-    }
-
-    @Override
-    public long shardSize(int k) {
-        return shardRecords[k];
+    private static long[] recordsPerShard(int workers, List<RecordShard.Stats> stats) {
+        long[] out = new long[workers];
+        stats.forEach(st -> out[st.index()] = st.trainRecords());
+        return out;
     }
 
     @Override
     public boolean hasValidation() {
         return validRecords > 0;
-    }
-
-    @Override
-    public Vocab vocab() {
-        return vocab;
     }
 
     @Override
@@ -137,11 +115,6 @@ public final class ClassifierCorpus implements Corpus<RecordShard> {
                 labels.size() > 10 ? ", …" : "", vocab.size(),
                 emptySkipped > 0 ? String.format("; %,d empty texts skipped", emptySkipped) : "",
                 truncated > 0 ? String.format("; %,d cut to %d tokens", truncated, maxLength) : "");
-    }
-
-    @Override
-    public void close() {
-        shards.unpersist(false);
     }
 
     /** One encoded record on its way to its shard. */
@@ -224,10 +197,10 @@ public final class ClassifierCorpus implements Corpus<RecordShard> {
             throw new IllegalArgumentException("no training records with a token (" + emptySkipped
                     + " empty or null texts skipped)");
         }
-        for (int k = 0; k < workers; k++) {
-            if (shardRecords[k] == 0) {
+        for (int k = 0; k < workers(); k++) {
+            if (shardSize(k) == 0) {
                 throw new IllegalArgumentException(String.format("too few records for %d workers: shard %d has no "
-                        + "training record (%,d in all); lower dist.workers", workers, k, trainRecords));
+                        + "training record (%,d in all); lower dist.workers", workers(), k, trainRecords));
             }
         }
     }
@@ -335,7 +308,7 @@ public final class ClassifierCorpus implements Corpus<RecordShard> {
 
     /** The shards' records, in shard order (for tests and the local reference; collects everything). */
     public List<LabeledRecords[]> collect() {
-        List<RecordShard> all = new ArrayList<>(shards.collect());
+        List<RecordShard> all = new ArrayList<>(shards().collect());
         all.sort(Comparator.comparingInt(RecordShard::index));
         List<LabeledRecords[]> out = new ArrayList<>();
         for (RecordShard s : all) {

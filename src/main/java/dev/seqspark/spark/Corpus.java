@@ -9,23 +9,42 @@ import org.apache.spark.api.java.JavaRDD;
  * language model's token stream ({@link ShardedCorpus}) or a classifier's records ({@link ClassifierCorpus}).
  * The driver holds only the figures.
  */
-public interface Corpus<S extends Shard> extends AutoCloseable {
-    /** The W cached shards, one element per partition, in shard order. */
-    JavaRDD<S> shards();
+public abstract class Corpus<S extends Shard> implements AutoCloseable {
+    /** The vocabulary every shard is encoded with. */
+    public final Vocab vocab;
+    private final JavaRDD<S> shards;
+    private final long[] shardSizes;
 
-    int workers();
+    /** {@code shardSizes[k]}: shard k's size in what its task's batches count, tokens or records. */
+    Corpus(Vocab vocab, JavaRDD<S> shards, long[] shardSizes) {
+        this.vocab = vocab;
+        this.shards = shards;
+        this.shardSizes = shardSizes;
+    }
+
+    /** The W cached shards, one element per partition, in shard order. */
+    public JavaRDD<S> shards() {
+        return shards;
+    }
+
+    /** W. */
+    public int workers() {
+        return shardSizes.length;
+    }
 
     /** Shard k's size in what its task's batches count: tokens or records. */
-    long shardSize(int k);
+    public long shardSize(int k) {
+        return shardSizes[k];
+    }
 
     /** Whether any shard holds validation data. */
-    boolean hasValidation();
-
-    Vocab vocab();
+    public abstract boolean hasValidation();
 
     /** One line on what was read: sizes, vocabulary (and classes). */
-    String describe(String name);
+    public abstract String describe(String name);
 
     @Override
-    void close();
+    public void close() {
+        shards.unpersist(false);
+    }
 }

@@ -30,41 +30,27 @@ import scala.Tuple2;
  * {@code validFraction} of the stream) is cut by rows of its evaluation layout, so the distributed
  * validation loss is exactly the single-machine one.
  */
-public final class ShardedCorpus implements Corpus<TokenShard> {
-    public final Vocab vocab;
+public final class ShardedCorpus extends Corpus<TokenShard> {
     public final long tokens;
     public final long trainTokens;
     public final long validTokens;
-    public final int workers;
-    private final long[] trainBounds;
     public final Evaluator.Dims validDims;
-    private final JavaRDD<TokenShard> shards;
 
-    private ShardedCorpus(Vocab vocab, long tokens, long trainTokens, int workers, long[] trainBounds,
-                          Evaluator.Dims validDims, JavaRDD<TokenShard> shards) {
-        this.vocab = vocab;
+    private ShardedCorpus(Vocab vocab, long tokens, long trainTokens, long[] trainBounds, Evaluator.Dims validDims,
+                          JavaRDD<TokenShard> shards) {
+        super(vocab, shards, sizes(trainBounds));
         this.tokens = tokens;
         this.trainTokens = trainTokens;
         this.validTokens = tokens - trainTokens;
-        this.workers = workers;
-        this.trainBounds = trainBounds;
         this.validDims = validDims;
-        this.shards = shards;
     }
 
-    @Override
-    public JavaRDD<TokenShard> shards() {
-        return shards;
-    }
-
-    @Override
-    public int workers() {
-        return workers;
-    }
-
-    @Override
-    public long shardSize(int k) {
-        return trainBounds[k + 1] - trainBounds[k];
+    private static long[] sizes(long[] bounds) {
+        long[] out = new long[bounds.length - 1];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = bounds[k + 1] - bounds[k];
+        }
+        return out;
     }
 
     @Override
@@ -73,19 +59,9 @@ public final class ShardedCorpus implements Corpus<TokenShard> {
     }
 
     @Override
-    public Vocab vocab() {
-        return vocab;
-    }
-
-    @Override
     public String describe(String name) {
         return String.format("corpus %s: %,d tokens (%,d training, %,d validation), vocabulary %d", name, tokens,
                 trainTokens, validTokens, vocab.size());
-    }
-
-    @Override
-    public void close() {
-        shards.unpersist(false);
     }
 
     /** Per partition: its token count and, when building a vocabulary, token → {count, first local index}. */
@@ -207,7 +183,7 @@ public final class ShardedCorpus implements Corpus<TokenShard> {
                     .persist(StorageLevel.MEMORY_AND_DISK());
             shards.count();
             plan.unpersist(false);
-            return new ShardedCorpus(v, total, cut, workers, bounds, dims, shards);
+            return new ShardedCorpus(v, total, cut, bounds, dims, shards);
         } finally {
             lines.unpersist(false);
         }

@@ -148,7 +148,7 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
     }
 
     private <T extends NetworkSpec> Model<T> modelOf(ModelConfig<T> c, float[] weights) {
-        return new Model<>(c, corpus.vocab(), labels, weights);
+        return new Model<>(c, corpus.vocab, labels, weights);
     }
 
     /** The run in one line: architecture, parameters, workers, recipe, outer update, BLAS. */
