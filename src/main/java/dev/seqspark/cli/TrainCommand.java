@@ -143,6 +143,7 @@ public final class TrainCommand implements Callable<Integer> {
                 } catch (TrainingLoop.DivergedException e) {
                     throw new UserError(e.getMessage());
                 }
+                System.err.println("train: rounds: " + run.describeRounds());
                 System.err.println("train: model written to " + output);
                 if (classify) {
                     if (testPath != null) {
@@ -190,6 +191,7 @@ public final class TrainCommand implements Callable<Integer> {
             line.put("workers", run.workers());
             line.put("rounds", m.rounds());
             line.put("round_overhead_seconds", Math.round(m.roundOverheadSeconds() * 1000) / 1000.0);
+            line.put("slowest_task_seconds", Math.round(m.slowestSeconds() * 1000) / 1000.0);
             metrics.add(line);
             try {
                 Checkpoint.write(output, run.model(state.weights()), metrics, new Checkpoint.State(m.epoch(),

@@ -151,6 +151,11 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
         return new Model<>(c, corpus.vocab, labels, weights);
     }
 
+    /** Where the rounds spent their time, in one line. */
+    public String describeRounds() {
+        return workers.describeRounds();
+    }
+
     /** The run in one line: architecture, parameters, workers, recipe, outer update, BLAS. */
     public String describe(long parameters) {
         return String.format("%s, %,d parameters; %d workers on %s; %s; %s %s; BLAS %s", task.describe(), parameters,

@@ -1,8 +1,6 @@
 package dev.seqspark.train;
 
-import java.io.Serializable;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@link Workers} in this JVM, one shard after another on one trainer: for tests, and the reference the
@@ -13,6 +11,8 @@ public final class LocalWorkers<S extends Shard> implements Workers {
     private final List<S> shards;
     private final long[] sizes;
     private final ShardTrainer<S> trainer;
+    private final ShardState[] local;
+    private int epoch;
 
     /** Shard k is {@code shards.get(k)}, of {@code sizes[k]} tokens or records (what {@link Task#batches} reads). */
     public LocalWorkers(Task<S> task, List<S> shards, long[] sizes) {
@@ -23,6 +23,7 @@ public final class LocalWorkers<S extends Shard> implements Workers {
         this.shards = List.copyOf(shards);
         this.sizes = sizes.clone();
         this.trainer = new ShardTrainer<>(task);
+        this.local = new ShardState[shards.size()];
     }
 
     /** A language model's workers: {@code train} cut into W contiguous shards, {@code valid} (may be empty) by rows. */
@@ -56,15 +57,34 @@ public final class LocalWorkers<S extends Shard> implements Workers {
     }
 
     @Override
-    public RoundSum train(ModelState state, Map<Integer, Serializable> carried, int epoch, int fromBatch, int maxBatches) {
+    public void beginEpoch(int epoch, ModelState global) {
+        this.epoch = epoch;
+        for (int k = 0; k < local.length; k++) {
+            local[k] = ShardState.start(k, global.optimizerState(), global.optimizerSteps());
+        }
+    }
+
+    @Override
+    public RoundSum round(float[] start, int fromBatch, int maxBatches) {
         RoundSum sum = new RoundSum();
         for (S shard : shards) {
+            int k = shard.index();
             long t0 = System.nanoTime();
-            ShardTrainer.Result r = trainer.train(state, carried.get(shard.index()), shard, epoch, fromBatch, maxBatches, null);
-            sum.add(shard.index(), r, (System.nanoTime() - t0) / 1e9);
+            ShardTrainer.Result r = trainer.train(local[k].from(start), local[k].carried(), shard, epoch, fromBatch,
+                    maxBatches, null);
+            local[k] = local[k].after(r);
+            sum.add(r, (System.nanoTime() - t0) / 1e9);
         }
-        carried.putAll(sum.carried());
         return sum;
+    }
+
+    @Override
+    public ModelState endEpoch(ModelState global) {
+        OptimizerSum sum = new OptimizerSum();
+        for (ShardState s : local) {
+            sum.add(s);
+        }
+        return sum.average(global);
     }
 
     @Override

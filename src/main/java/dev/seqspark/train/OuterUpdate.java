@@ -2,7 +2,7 @@ package dev.seqspark.train;
 
 /**
  * The driver's update after every round (a block of K batches on every worker): how the workers' models
- * θ_1 … θ_W become the next global model θ. Two rules:
+ * θ_1 … θ_W become the next global model θ. Three rules:
  * <ul>
  *   <li><b>average</b>: θ ← mean_i θ_i, weighted by the batches each worker trained (model averaging).</li>
  *   <li><b>bmuf</b>: block momentum with Nesterov (K. Chen and Q. Huo, "Scalable training of deep learning
@@ -13,9 +13,13 @@ package dev.seqspark.train;
  *       defaults η = 1 − 1/W, ζ = 1 make a block's step about W times a single worker's displacement, as
  *       one worker would have moved over the W·K batches the block trained. With η = 0 and ζ = 1 it is
  *       plain averaging, bit for bit.</li>
+ *   <li><b>nesterov</b>: the outer optimizer of DiLoCo (A. Douillard et al., "DiLoCo: Distributed Low-Communication
+ *       Training of Language Models", 2023): SGD with Nesterov momentum on the outer gradient G = θ − mean_i θ_i,
+ *       the workers starting every block from θ itself: Δ ← μ·Δ + G, θ ← θ − λ·(G + μ·Δ), with μ the momentum
+ *       and λ the outer learning rate (the paper's 0.9 and 0.7).</li>
  * </ul>
- * The optimizer's own state (SGD momentum, Adam's moments and step count) is averaged the same way in both
- * rules and every worker continues from that average: block momentum acts on the weights only. Δ is part
+ * The optimizer's own state (SGD momentum, Adam's moments and step count) stays with each worker within an
+ * epoch and is averaged at its end ({@link OptimizerSum}): the outer update acts on the weights only. Δ is part
  * of the training state ({@link ModelState#blockMomentum}), checkpointed with it, and every step is a pure
  * function of the round's inputs, so retried tasks and resumed runs give the same bits.
  */
@@ -23,7 +27,7 @@ public final class OuterUpdate implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
 
     public enum Rule {
-        AVERAGE("average"), BMUF("bmuf");
+        AVERAGE("average"), BMUF("bmuf"), NESTEROV("nesterov");
 
         public final String id;
 
@@ -37,7 +41,7 @@ public final class OuterUpdate implements java.io.Serializable {
                     return r;
                 }
             }
-            throw new IllegalArgumentException("unknown outer update '" + id + "'; expected average or bmuf");
+            throw new IllegalArgumentException("unknown outer update '" + id + "'; expected average, bmuf or nesterov");
         }
     }
 
@@ -55,6 +59,11 @@ public final class OuterUpdate implements java.io.Serializable {
         this.rule = rule;
         this.momentum = momentum;
         this.blockLr = blockLr;
+    }
+
+    /** DiLoCo's outer Nesterov step with momentum μ and outer learning rate λ. */
+    public static OuterUpdate nesterov(double momentum, double lr) {
+        return new OuterUpdate(Rule.NESTEROV, momentum, lr);
     }
 
     /** Plain batch-weighted model averaging. */
@@ -88,10 +97,12 @@ public final class OuterUpdate implements java.io.Serializable {
         return rule == Rule.AVERAGE || (momentum == 0 && blockLr == 1);
     }
 
-    /** The state the workers start a block from: θ − η·Δ (Nesterov), without Δ itself (workers never need it). */
+    /**
+     * The state the workers start a block from: BMUF's θ − η·Δ, else θ; without Δ itself (workers never need it).
+     */
     public ModelState start(ModelState global) {
         float[] delta = global.blockMomentum();
-        if (isAveraging() || delta.length == 0) {
+        if (isAveraging() || delta.length == 0 || rule == Rule.NESTEROV) {
             return new ModelState(global.weights(), global.optimizerState(), global.optimizerSteps());
         }
         float[] theta = global.weights();
@@ -120,9 +131,9 @@ public final class OuterUpdate implements java.io.Serializable {
         boolean finite = true;
         for (int i = 0; i < theta.length; i++) {
             double g = s[i] - sum.meanWeight(i);                  // the block's mean displacement, in double
-            double d = momentum * delta[i] + blockLr * g;
+            double d = momentum * delta[i] + (rule == Rule.NESTEROV ? g : blockLr * g);
             nextDelta[i] = (float) d;
-            nextTheta[i] = (float) (theta[i] - d);
+            nextTheta[i] = (float) (theta[i] - (rule == Rule.NESTEROV ? blockLr * (g + momentum * d) : d));
             finite &= Float.isFinite(nextTheta[i]);
         }
         if (!finite) {
@@ -133,7 +144,8 @@ public final class OuterUpdate implements java.io.Serializable {
 
     @Override
     public String toString() {
-        return isAveraging() && rule == Rule.AVERAGE ? "average"
+        return isAveraging() && rule == Rule.AVERAGE ? "average" : rule == Rule.NESTEROV
+                ? "nesterov (momentum " + brief(momentum) + ", outer lr " + brief(blockLr) + ")"
                 : "bmuf (block momentum " + brief(momentum) + ", block lr " + brief(blockLr) + ")";
     }
 

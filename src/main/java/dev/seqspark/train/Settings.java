@@ -120,14 +120,15 @@ public final class Settings {
                 "combine the workers' models every K batches of each worker (a block); 0 = once per epoch; auto = "
                         + "ceil(200 / W^2) (W = 2: 50, 4: 13, 8: 4; once per epoch for W = 1), chosen by measurement",
                 v -> v.equals("auto") || isInt(v, 0));
-        key("dist.outer", "bmuf", "bmuf | average",
+        key("dist.outer", "bmuf", "bmuf | nesterov | average",
                 "how the driver combines the workers' models: block momentum with Nesterov (BMUF, Chen and Huo 2016), "
-                        + "or plain batch-weighted averaging", v -> v.equals("bmuf") || v.equals("average"));
+                        + "DiLoCo's outer Nesterov step (Douillard et al. 2023), or plain batch-weighted averaging",
+                v -> List.of("bmuf", "nesterov", "average").contains(v));
         key("dist.block_momentum", "auto", "auto | [0, 1)",
-                "BMUF's block momentum η; auto = 1 - 1/W (0 for one worker: plain averaging)",
+                "the outer update's momentum; auto = 1 - 1/W for bmuf (0 for one worker: plain averaging), 0.9 for nesterov",
                 v -> v.equals("auto") || isNumber(v, 0, 1));
-        key("dist.block_lr", "1.0", "number > 0", "BMUF's block learning rate ζ",
-                v -> isNumber(v, Double.MIN_VALUE, Double.POSITIVE_INFINITY));
+        key("dist.block_lr", "auto", "auto | number > 0", "the outer update's learning rate; auto = 1 for bmuf, 0.7 for "
+                + "nesterov", v -> v.equals("auto") || isNumber(v, Double.MIN_VALUE, Double.POSITIVE_INFINITY));
         key("generate.prefix", "tom", "text", "the prefix of the sample printed after training", v -> true);
         key("generate.length", "100", "integer >= 0", "tokens to generate after the prefix", v -> isInt(v, 0));
         key("generate.temperature", "0.8", "number >= 0", "the second sample's temperature (the first is greedy, as "
@@ -335,14 +336,18 @@ public final class Settings {
         return workers <= 1 ? 0 : (int) Math.max(1, (BLOCK_SCALE + w2 - 1) / w2);
     }
 
-    /** dist.outer, dist.block_momentum (auto: 1 − 1/W) and dist.block_lr. */
+    /** dist.outer, dist.block_momentum and dist.block_lr (auto: BMUF's 1 − 1/W and 1, DiLoCo's 0.9 and 0.7). */
     public OuterUpdate outerUpdate(int workers) {
-        if (get("dist.outer").equals("average")) {
+        String rule = get("dist.outer");
+        if (rule.equals("average")) {
             return OuterUpdate.average();
         }
-        String eta = get("dist.block_momentum");
-        return OuterUpdate.bmuf(eta.equals("auto") ? OuterUpdate.defaultMomentum(workers) : Double.parseDouble(eta),
-                getDouble("dist.block_lr"));
+        boolean nesterov = rule.equals("nesterov");
+        String mu = get("dist.block_momentum");
+        String lr = get("dist.block_lr");
+        double momentum = !mu.equals("auto") ? Double.parseDouble(mu) : nesterov ? 0.9 : OuterUpdate.defaultMomentum(workers);
+        double rate = !lr.equals("auto") ? Double.parseDouble(lr) : nesterov ? 0.7 : 1.0;
+        return nesterov ? OuterUpdate.nesterov(momentum, rate) : OuterUpdate.bmuf(momentum, rate);
     }
 
     public TokenizerConfig tokenizer() {

@@ -1,16 +1,14 @@
 package dev.seqspark.train;
 
-import java.io.Serializable;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.function.IntUnaryOperator;
 
 /**
  * The driver's side of training, the same whoever runs the shards: for every epoch, rounds of "every
- * shard trains from the same state → the outer update ({@link OuterUpdate}: averaging or block momentum)
- * → next round" (one round per epoch, or one per {@code syncEvery} batches), then validation, then the
- * listener (progress, metrics, checkpoint).
- * Hidden states are carried per shard across the rounds of an epoch and start from zeros every epoch, as
- * d2l's train_epoch_ch8 starts each epoch with a fresh state.
+ * shard trains from the same weights → the outer update ({@link OuterUpdate}: averaging, block momentum or Nesterov)
+ * → next round" (one round per epoch, or one per {@code syncEvery} batches), then the shards' optimizer states
+ * averaged, validation, and the listener (progress, metrics, checkpoint). Within an epoch each shard keeps its own
+ * optimizer state and hidden state ({@link ShardState}); hidden states start from zeros every epoch, as d2l's
+ * train_epoch_ch8 starts each epoch with a fresh state.
  */
 public final class TrainingLoop {
 
@@ -18,10 +16,11 @@ public final class TrainingLoop {
      * One epoch's figures (what metrics.jsonl records): the mean training loss per example (predicted token or
      * record), the validation, the examples and tokens trained, the wall seconds of the whole epoch (rounds and
      * validation); the rounds' overhead is their wall time minus the time their training needed on the available
-     * task slots, i.e. what broadcasting, scheduling and summing cost.
+     * task slots, i.e. what broadcasting, scheduling and summing cost; {@code slowestSeconds} is Σ over the rounds of
+     * the slowest shard's training time: the epoch's wall time on W one-core executors, rounds aside.
      */
     public record EpochMetrics(int epoch, double trainLoss, Validation valid, long examples, long tokens, double seconds,
-                               int rounds, double roundOverheadSeconds) {
+                               int rounds, double roundOverheadSeconds, double slowestSeconds) {
         public double examplesPerSecond() {
             return examples / seconds;
         }
@@ -45,7 +44,7 @@ public final class TrainingLoop {
     }
 
     private final Workers workers;
-    private final int syncEvery;
+    private final IntUnaryOperator syncEvery;
     private final OuterUpdate outer;
     private final Listener listener;
 
@@ -56,6 +55,11 @@ public final class TrainingLoop {
 
     /** {@code syncEvery} ≤ 0: one round per epoch; {@code outer}: how a round's results become the next state. */
     public TrainingLoop(Workers workers, int syncEvery, OuterUpdate outer, Listener listener) {
+        this(workers, epoch -> syncEvery, outer, listener);
+    }
+
+    /** As above, the batches per round of every epoch given by {@code syncEvery} (≤ 0: one round). */
+    public TrainingLoop(Workers workers, IntUnaryOperator syncEvery, OuterUpdate outer, Listener listener) {
         this.workers = workers;
         this.syncEvery = syncEvery;
         this.outer = outer;
@@ -67,22 +71,24 @@ public final class TrainingLoop {
         ModelState state = start;
         for (int epoch = firstEpoch; epoch < epochs; epoch++) {
             long t0 = System.nanoTime();
-            int[] perShard = workers.batchesPerShard(epoch);
             int most = 0;
-            for (int b : perShard) {
+            for (int b : workers.batchesPerShard(epoch)) {
                 most = Math.max(most, b);
             }
-            int chunk = syncEvery > 0 ? syncEvery : Math.max(1, most);
+            int k = syncEvery.applyAsInt(epoch);
+            int chunk = k > 0 ? k : Math.max(1, most);
             int rounds = Math.max(1, (most + chunk - 1) / chunk);
-            Map<Integer, Serializable> carried = new HashMap<>();
             double lossSum = 0;
             long examples = 0;
             long tokens = 0;
             double overhead = 0;
+            double slowest = 0;
+            workers.beginEpoch(epoch, state);
             for (int r = 0; r < rounds; r++) {
                 long r0 = System.nanoTime();
-                RoundSum sum = workers.train(outer.start(state), carried, epoch, r * chunk, syncEvery > 0 ? chunk : 0);
+                RoundSum sum = workers.round(outer.start(state).weights(), r * chunk, k > 0 ? chunk : 0);
                 overhead += Math.max(0, (System.nanoTime() - r0) / 1e9 - sum.computeSeconds(workers.slots()));
+                slowest += sum.slowestSeconds();
                 ModelState next = outer.update(state, sum);
                 if (!sum.finite()) {
                     throw new DivergedException(epoch);
@@ -94,10 +100,11 @@ public final class TrainingLoop {
                 listener.roundEnd(epoch, r, rounds, examples, (System.nanoTime() - t0) / 1e9,
                         examples == 0 ? Double.NaN : lossSum / examples);
             }
+            state = workers.endEpoch(state);
             Validation valid = workers.validate(state.weights());
             double seconds = (System.nanoTime() - t0) / 1e9;
             listener.epochEnd(new EpochMetrics(epoch + 1, examples == 0 ? Double.NaN : lossSum / examples, valid,
-                    examples, tokens, seconds, rounds, overhead), state);
+                    examples, tokens, seconds, rounds, overhead, slowest), state);
         }
         return state;
     }

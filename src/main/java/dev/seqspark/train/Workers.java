@@ -1,11 +1,10 @@
 package dev.seqspark.train;
 
-import java.io.Serializable;
-import java.util.Map;
-
 /**
  * Where the shards of a task are trained: in this JVM ({@link LocalWorkers}) or on Spark executors
- * (dev.seqspark.spark.SparkWorkers), which must equal it bit for bit.
+ * (dev.seqspark.spark.SparkWorkers), which must equal it bit for bit. An epoch is {@link #beginEpoch}, rounds
+ * ({@link #round}), {@link #endEpoch}: within it every shard keeps its own optimizer state and carried state
+ * ({@link ShardState}), and only weights travel.
  */
 public interface Workers extends AutoCloseable {
 
@@ -20,12 +19,17 @@ public interface Workers extends AutoCloseable {
     /** Batches each shard's layout has in {@code epoch}. */
     int[] batchesPerShard(int epoch);
 
+    /** Starts {@code epoch}: every shard takes {@code global}'s optimizer state, with nothing carried. */
+    void beginEpoch(int epoch, ModelState global);
+
     /**
-     * Every shard trains batches [fromBatch, fromBatch + maxBatches) of its epoch layout (maxBatches ≤ 0: to
-     * the end) from {@code state} and what it carried out of its last round ({@code carried.get(k)}, absent: none).
-     * Returns the sum of their results; {@code carried} is updated in place.
+     * One round: every shard trains batches [fromBatch, fromBatch + maxBatches) of its epoch layout (maxBatches ≤ 0:
+     * to the end) from {@code start} and its own optimizer and carried state; returns their results summed.
      */
-    RoundSum train(ModelState state, Map<Integer, Serializable> carried, int epoch, int fromBatch, int maxBatches);
+    RoundSum round(float[] start, int fromBatch, int maxBatches);
+
+    /** Ends the epoch: {@code global} with the shards' optimizer states averaged ({@link OptimizerSum}). */
+    ModelState endEpoch(ModelState global);
 
     /** {@code weights} evaluated on every shard's validation data, merged in shard order. */
     Validation validate(float[] weights);

@@ -21,7 +21,7 @@ class OuterUpdateTest {
     static RoundSum round(ShardTrainer.Result... rs) {
         RoundSum s = new RoundSum();
         for (int k = 0; k < rs.length; k++) {
-            s.add(k, rs[k], 0);
+            s.add(rs[k], 0);
         }
         return s;
     }

@@ -13,8 +13,6 @@ import dev.seqspark.nn.CellType;
 import dev.seqspark.text.Partitioning;
 import java.io.Serializable;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -145,17 +143,19 @@ class ShardTrainerTest {
     }
 
     @Test
-    void syncEveryKCarriesEachShardsHiddenState() {
-        LanguageModelTask task = task(cfg(Partitioning.SEQUENTIAL, "sgd"));
-        int[] s = stream(1200, 6);
-        ModelState start = start(task, 9);
-        // One worker, averaging every 3 batches = one worker, one round (averaging one model is the identity).
-        ModelState whole = new TrainingLoop(LocalWorkers.of(task, s, new int[0], 1), 0, null).run(start, 0, 2);
-        ModelState byThree = new TrainingLoop(LocalWorkers.of(task, s, new int[0], 1), 3, null).run(start, 0, 2);
-        assertArrayEquals(whole.weights(), byThree.weights());
-        Map<Integer, Serializable> carried = new HashMap<>();
-        LocalWorkers.of(task, s, new int[0], 3).train(start, carried, 0, 0, 2);
-        assertEquals(3, carried.size());
+    void syncEveryKCarriesEachShardsHiddenAndOptimizerState() {
+        for (String opt : new String[] {"sgd", "adam"}) {
+            LanguageModelTask task = task(cfg(Partitioning.SEQUENTIAL, opt));
+            int[] s = stream(1200, 6);
+            ModelState start = start(task, 9);
+            // One worker, averaging every 3 batches = one worker, one round (averaging one model is the identity): its
+            // hidden state and its optimizer's moments go on from round to round.
+            ModelState whole = new TrainingLoop(LocalWorkers.of(task, s, new int[0], 1), 0, null).run(start, 0, 2);
+            ModelState byThree = new TrainingLoop(LocalWorkers.of(task, s, new int[0], 1), 3, null).run(start, 0, 2);
+            assertArrayEquals(whole.weights(), byThree.weights(), opt);
+            assertArrayEquals(whole.optimizerState(), byThree.optimizerState(), opt);
+            assertEquals(whole.optimizerSteps(), byThree.optimizerSteps(), opt);
+        }
     }
 
     @Test

@@ -1,0 +1,28 @@
+package dev.seqspark.train;
+
+import java.io.Serializable;
+
+/**
+ * What a shard keeps from one round to the next within an epoch, on its worker: its optimizer's state (momentum,
+ * Adam's moments) and step count, what it carries (a language model's hidden state; null: nothing), and the batches
+ * it trained in the epoch. Only the weights travel each round; these are averaged once, at the epoch's end.
+ */
+public record ShardState(int shard, float[] optimizerState, long optimizerSteps, Serializable carried, long batches)
+        implements Serializable {
+
+    /** A shard at the start of an epoch: the global optimizer state, nothing carried, no batch yet. */
+    public static ShardState start(int shard, float[] optimizerState, long optimizerSteps) {
+        return new ShardState(shard, optimizerState, optimizerSteps, null, 0);
+    }
+
+    /** The weights a round starts from, with this shard's optimizer state. */
+    public ModelState from(float[] weights) {
+        return new ModelState(weights, optimizerState, optimizerSteps);
+    }
+
+    /** This shard after a round that gave {@code r}: a round without a batch changes nothing. */
+    public ShardState after(ShardTrainer.Result r) {
+        return r.batches() == 0 ? this : new ShardState(shard, r.state().optimizerState(), r.state().optimizerSteps(),
+                r.carried(), batches + r.batches());
+    }
+}
