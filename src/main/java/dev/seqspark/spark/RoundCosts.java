@@ -60,7 +60,10 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
                 Math.max(a[1], b[1]), Math.max(a[2], b[2])});
     }
 
-    /** One round's driver-side times and its slowest task's training time, in milliseconds. */
+    /**
+     * One round's driver-side times and its training time on the task slots (the slowest shard, or all shards'
+     * time spread over the slots), in milliseconds.
+     */
     synchronized void round(double broadcast, double job, double slowest) {
         rounds++;
         broadcastMs += broadcast;
@@ -74,7 +77,7 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
     }
 
     /**
-     * The rounds in one line: per round on average, the wall time, what training took (the slowest task), and the
+     * The rounds in one line: per round on average, the wall time, what training took on the task slots, and the
      * rest: the broadcast and the job beyond its slowest task; within the job, the largest wait for a task's
      * launch, deserialization and result.
      */
@@ -89,7 +92,7 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
             }
         });
         double n = rounds;
-        return String.format(Locale.ROOT, "%d rounds, per round %.1f ms: training (slowest task) %.1f ms, broadcast "
+        return String.format(Locale.ROOT, "%d rounds, per round %.1f ms: training %.1f ms, broadcast "
                         + "%.1f ms, job beyond training %.1f ms (largest launch wait %.1f, deserialization %.1f, result "
                         + "%.1f)", rounds, (broadcastMs + jobMs) / n, slowestMs / n, broadcastMs / n,
                 (jobMs - slowestMs) / n, t[0] / n, t[1] / n, t[2] / n);

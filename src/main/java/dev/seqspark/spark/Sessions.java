@@ -51,6 +51,9 @@ public final class Sessions {
         conf.setIfMissing("spark.app.name", appName);
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         conf.setIfMissing("spark.executorEnv.OPENBLAS_NUM_THREADS", "1");
+        // A training round returns each shard's weights (a megabyte or more): straight back with the task's status,
+        // not parked in the executor's block manager for a second fetch (Spark's default above 1 MiB).
+        conf.setIfMissing("spark.task.maxDirectResultSize", "64m");
         // The BLAS this driver was told to use (seqspark.blas / SEQSPARK_BLAS), for the executors too.
         String blas = System.getProperty("seqspark.blas", System.getenv("SEQSPARK_BLAS"));
         if (blas != null && !blas.isBlank()) {

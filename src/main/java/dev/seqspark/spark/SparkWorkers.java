@@ -10,29 +10,35 @@ import dev.seqspark.train.Task;
 import dev.seqspark.train.Validation;
 import dev.seqspark.train.Workers;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import org.apache.spark.Partition;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.rdd.PartitionCoalescer;
+import org.apache.spark.rdd.PartitionGroup;
+import org.apache.spark.rdd.RDD;
+import scala.Option;
+import scala.Tuple2;
 import scala.reflect.ClassTag$;
 import scala.runtime.BoxedUnit;
 
 /**
  * {@link Workers} on Spark, for either task. What a round costs and carries is kept small:
  * <ul>
- *   <li>each shard's {@link ShardState} (its optimizer's moments, its hidden state) stays on the executors, as one
- *       element of an RDD per round: round r's states are a function of round r − 1's, the shard's cached data and
- *       the round's broadcast, so Spark's lineage recomputes a lost partition bit for bit (every broadcast of the
- *       epoch is kept until its end, when the states are summed and dropped);</li>
+ *   <li>each shard's {@link ShardState} (its optimizer's moments, its hidden state) stays on its executor
+ *       ({@link ExecutorStates}) from round to round within an epoch. It is a pure function of the epoch's start and
+ *       the rounds' broadcasts, which are kept to the epoch's end: a task that does not find it (its executor was
+ *       lost, or it ran elsewhere) replays its shard's rounds of the epoch and gets the same bits;</li>
  *   <li>a round broadcasts only the weights to start from, and each task returns only its weights and figures;</li>
- *   <li>no shuffle: the results are summed on the driver as they arrive, in shard order whatever order the tasks
- *       finish in (out-of-order ones wait), so a run gives the same bits under retries.</li>
+ *   <li>a round is one job over the cached shards, its lineage one step deep whatever the round, with no more
+ *       tasks than task slots; no shuffle: the results are summed on the driver as they arrive, in shard order
+ *       whatever order the tasks finish in (out-of-order ones wait), so a run gives the same bits under retries.</li>
  * </ul>
  * The optimizer states travel once per epoch, to start it and to be averaged at its end. A trainer is kept per
  * shard on its executor for the run ({@link ExecutorTrainers}). No maths here.
@@ -42,18 +48,41 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     /** What a round's tasks read: the epoch, the weights to start from, which batches. */
     record RoundStart(int epoch, float[] start, int fromBatch, int maxBatches) implements Serializable {}
 
-    /** A shard after a round: what it keeps, and what it reports (null before the epoch's first round). */
-    record Round(ShardState kept, ShardTrainer.Result result, double seconds) implements Serializable {}
+    /** What a task computes of a shard. */
+    interface OnShard<S, T> extends Serializable {
+        T apply(S shard);
+    }
+
+    /**
+     * What a task reports of a shard: its weights (as little-endian bytes: a byte[] serializes as one copy, a
+     * float[] float by float, several times slower for the megabytes a round returns), its figures, and its
+     * training time. Not the optimizer state: that stays.
+     */
+    record Outcome(byte[] weights, double lossSum, long examples, long tokens, int batches, boolean finite,
+                   double seconds) implements Serializable {
+        static Outcome of(ShardTrainer.Result r, double seconds) {
+            float[] w = r.state().weights();
+            ByteBuffer b = ByteBuffer.allocate(w.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(w);
+            return new Outcome(b.array(), r.lossSum(), r.examples(), r.tokens(), r.batches(), r.finite(), seconds);
+        }
+
+        void addTo(RoundSum sum) {
+            sum.add(ByteBuffer.wrap(weights).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer(), batches, lossSum, examples,
+                    tokens, finite, seconds);
+        }
+    }
 
     private final JavaSparkContext jsc;
     private final Corpus<S> corpus;
     private final Task<S> task;
     private final boolean failFirstAttempts;
-    private final String runId = java.util.UUID.randomUUID().toString();   // keys the executors' trainer pools
-    private final List<Broadcast<?>> epochBroadcasts = new ArrayList<>();
+    private final String runId = java.util.UUID.randomUUID().toString();   // keys the executors' pools
     private final RoundCosts costs;
-    private JavaRDD<Round> states;
+    private Broadcast<ModelState> epochStart;
+    private final List<Broadcast<RoundStart>> rounds = new ArrayList<>();
     private int epoch;
+    private RDD<S> tasks;   // the cached shards, packed into no more partitions than task slots
 
     public SparkWorkers(JavaSparkContext jsc, Corpus<S> corpus, Task<S> task) {
         this(jsc, corpus, task, false);
@@ -90,9 +119,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     @Override
     public void beginEpoch(int epoch, ModelState global) {
         this.epoch = epoch;
-        Broadcast<ModelState> start = keep(new ModelState(new float[0], global.optimizerState(), global.optimizerSteps()));
-        states = corpus.shards().map(shard -> new Round(ShardState.start(shard.index(), start.value().optimizerState(),
-                start.value().optimizerSteps()), null, 0));
+        epochStart = jsc.broadcast(new ModelState(new float[0], global.optimizerState(), global.optimizerSteps()));
     }
 
     @Override
@@ -100,79 +127,134 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         jsc.setJobDescription(String.format("seqspark train: epoch %d, batches %d..%s on %d workers", epoch + 1,
                 fromBatch, maxBatches > 0 ? String.valueOf(fromBatch + maxBatches - 1) : "end", corpus.workers()));
         long t0 = System.nanoTime();
-        Broadcast<RoundStart> in = keep(new RoundStart(epoch, start, fromBatch, maxBatches));
+        rounds.add(jsc.broadcast(new RoundStart(epoch, start, fromBatch, maxBatches)));
         long t1 = System.nanoTime();
         Task<S> t = task;
         String run = runId;
         boolean fail = failFirstAttempts;
-        JavaRDD<Round> next = corpus.shards().zipPartitions(states, (shards, before) -> {
-            S shard = shards.next();
-            ShardState kept = before.next().kept();
-            RoundStart r = in.value();
+        Broadcast<ModelState> begin = epochStart;
+        List<Broadcast<RoundStart>> history = List.copyOf(rounds);
+        RoundSum sum = new RoundSum();
+        jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, String.valueOf(costs.next()));
+        perShard(shard -> {
             ShardTrainer<S> trainer = ExecutorTrainers.take(run, shard.index(), () -> new ShardTrainer<>(t));
-            long started = System.nanoTime();   // building a trainer counts as the round's overhead
-            ShardTrainer.Result res = trainer.train(kept.from(r.start()), kept.carried(), shard, r.epoch(),
-                    r.fromBatch(), r.maxBatches(), null);
+            int r = history.size() - 1;
+            ShardState kept = stateBefore(run, r, shard, trainer, begin.value(), history);
+            RoundStart in = history.get(r).value();
+            long started = System.nanoTime();   // building a trainer, finding the state count as the round's overhead
+            ShardTrainer.Result res = trainer.train(kept.from(in.start()), kept.carried(), shard, in.epoch(),
+                    in.fromBatch(), in.maxBatches(), null);
+            double seconds = (System.nanoTime() - started) / 1e9;
+            ExecutorStates.put(run, in.epoch(), r, shard.index(), kept.after(res));
             ExecutorTrainers.give(run, shard.index(), trainer);
             if (fail && TaskContext.get().attemptNumber() == 0) {
                 throw new IllegalStateException("injected failure of shard " + shard.index() + ", attempt 0");
             }
-            return List.of(new Round(kept.after(res), res, (System.nanoTime() - started) / 1e9)).iterator();
-        }).persist(StorageLevel.MEMORY_AND_DISK());
-        RoundSum sum = new RoundSum();
-        jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, String.valueOf(costs.next()));
-        inShardOrder(next.map(r -> new Round(null, weightsAndFigures(r.result()), r.seconds())),
-                r -> sum.add(r.result(), r.seconds()));
+            return Outcome.of(res, seconds);
+        }, o -> o.addTo(sum));
         jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, null);
-        costs.round((t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, sum.slowestSeconds() * 1e3);
-        states.unpersist(false);
-        states = next;
+        costs.round((t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, sum.computeSeconds(slots()) * 1e3);
         return sum;
     }
 
-    /** What the driver needs of a result: the weights, not the optimizer state. */
-    private static ShardTrainer.Result weightsAndFigures(ShardTrainer.Result r) {
-        return new ShardTrainer.Result(new ModelState(r.state().weights(), new float[0], 0), null, r.lossSum(),
-                r.examples(), r.tokens(), r.batches(), r.nextBatch(), r.finite());
+    /**
+     * Shard {@code shard}'s state before round {@code r}: kept on this executor, or else replayed from the epoch's
+     * start through rounds 0 … r − 1 (what the lost state was, bit for bit).
+     */
+    private static <S extends Shard> ShardState stateBefore(String run, int r, S shard, ShardTrainer<S> trainer,
+                                                            ModelState begin, List<Broadcast<RoundStart>> history) {
+        ShardState kept = ShardState.start(shard.index(), begin.optimizerState(), begin.optimizerSteps());
+        if (r == 0) {
+            return kept;
+        }
+        int epoch = history.get(0).value().epoch();
+        ShardState found = ExecutorStates.get(run, epoch, r - 1, shard.index());
+        if (found != null) {
+            return found;
+        }
+        for (int j = 0; j < r; j++) {
+            RoundStart in = history.get(j).value();
+            kept = kept.after(trainer.train(kept.from(in.start()), kept.carried(), shard, epoch, in.fromBatch(),
+                    in.maxBatches(), null));
+        }
+        return kept;
     }
 
     @Override
     public ModelState endEpoch(ModelState global) {
         jsc.setJobDescription("seqspark train: epoch " + (epoch + 1) + ": the workers' optimizer states");
+        Task<S> t = task;
+        String run = runId;
+        Broadcast<ModelState> begin = epochStart;
+        List<Broadcast<RoundStart>> history = List.copyOf(rounds);
         OptimizerSum sum = new OptimizerSum();
-        inShardOrder(states.map(Round::kept), sum::add);
-        states.unpersist(false);
-        states = null;
-        epochBroadcasts.forEach(Broadcast::destroy);
-        epochBroadcasts.clear();
+        perShard(shard -> {
+            ShardTrainer<S> trainer = ExecutorTrainers.take(run, shard.index(), () -> new ShardTrainer<>(t));
+            ShardState s = stateBefore(run, history.size(), shard, trainer, begin.value(), history);
+            ExecutorTrainers.give(run, shard.index(), trainer);
+            return new ShardState(s.shard(), s.optimizerState(), s.optimizerSteps(), null, s.batches());
+        }, sum::add);
+        epochStart.destroy();
+        epochStart = null;
+        rounds.forEach(Broadcast::destroy);
+        rounds.clear();
         return sum.average(global);
     }
 
-    /** A broadcast the epoch's lineage may need again: destroyed at the epoch's end. */
-    private <T> Broadcast<T> keep(T value) {
-        Broadcast<T> b = jsc.broadcast(value);
-        epochBroadcasts.add(b);
-        return b;
-    }
-
     /**
-     * One job over {@code rdd} (one element per partition), {@code sink} taking the elements in partition order as
-     * they arrive: an element that comes early waits for those before it.
+     * One job over the cached shards: {@code f} on every shard, {@code sink} taking the values in shard order as they
+     * arrive (a value that comes early waits for those before it), so the driver adds them in one order whatever
+     * order the tasks finish in. When there are more shards than task slots, a task runs several shards in turn
+     * (the shards' partitions coalesced, without a shuffle): fewer tasks, the same values.
      */
-    private <T> void inShardOrder(JavaRDD<T> rdd, Consumer<T> sink) {
+    private <T> void perShard(OnShard<S, T> f, Consumer<T> sink) {
+        if (tasks == null) {
+            tasks = corpus.workers() > slots()
+                    ? corpus.shards().rdd().coalesce(slots(), false, Option.apply(new InTurn()), null)
+                    : corpus.shards().rdd();
+        }
         TreeMap<Integer, T> early = new TreeMap<>();
         int[] next = {0};
-        scala.Function1<scala.collection.Iterator<T>, T> first =
-                (scala.Function1<scala.collection.Iterator<T>, T> & Serializable) it -> it.next();
-        scala.Function2<Object, T, BoxedUnit> handler = (k, value) -> {
-            early.put((Integer) k, value);
+        scala.Function1<scala.collection.Iterator<S>, List<Tuple2<Integer, T>>> run =
+                (scala.Function1<scala.collection.Iterator<S>, List<Tuple2<Integer, T>>> & Serializable) it -> {
+                    List<Tuple2<Integer, T>> out = new ArrayList<>();
+                    while (it.hasNext()) {
+                        S shard = it.next();
+                        out.add(new Tuple2<>(shard.index(), f.apply(shard)));
+                    }
+                    return out;
+                };
+        scala.Function2<Object, List<Tuple2<Integer, T>>, BoxedUnit> handler = (task, values) -> {
+            values.forEach(v -> early.put(v._1(), v._2()));
             while (!early.isEmpty() && early.firstKey() == next[0]) {
                 sink.accept(early.pollFirstEntry().getValue());
                 next[0]++;
             }
             return BoxedUnit.UNIT;
         };
-        jsc.sc().runJob(rdd.rdd(), first, handler, ClassTag$.MODULE$.apply(Object.class));
+        jsc.sc().runJob(tasks, run, handler, ClassTag$.MODULE$.apply(List.class));
+    }
+
+    /**
+     * Packs shards into n tasks the same way every round, shard k into task k mod n: balanced to one shard, and
+     * a task finds on its executor the states its shards left there the round before. (Spark's default coalescer
+     * groups by data locality, which need not be either.)
+     */
+    private static final class InTurn implements PartitionCoalescer, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public PartitionGroup[] coalesce(int n, RDD<?> parent) {
+            PartitionGroup[] groups = new PartitionGroup[n];
+            for (int g = 0; g < n; g++) {
+                groups[g] = new PartitionGroup(Option.empty());
+            }
+            Partition[] shards = parent.partitions();
+            for (int k = 0; k < shards.length; k++) {
+                groups[k % n].partitions().addOne(shards[k]);
+            }
+            return groups;
+        }
     }
 
     @Override
@@ -184,7 +266,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         jsc.setJobDescription("seqspark train: validation on " + corpus.workers() + " workers");
         Broadcast<float[]> w = jsc.broadcast(weights);
         Task<S> t = task;
-        inShardOrder(corpus.shards().map(shard -> t.validate(w.value(), shard)), v -> total[0] = total[0].plus(v));
+        perShard(shard -> t.validate(w.value(), shard), v -> total[0] = total[0].plus(v));
         w.destroy();
         return total[0];
     }
@@ -197,10 +279,11 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     @Override
     public void close() {
         costs.close();
-        if (states != null) {
-            states.unpersist(false);
+        if (epochStart != null) {
+            epochStart.destroy();
         }
-        epochBroadcasts.forEach(Broadcast::destroy);
+        rounds.forEach(Broadcast::destroy);
+        rounds.clear();
         corpus.close();
     }
 }

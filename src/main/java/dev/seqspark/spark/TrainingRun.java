@@ -16,6 +16,7 @@ import dev.seqspark.train.ModelState;
 import dev.seqspark.train.OuterUpdate;
 import dev.seqspark.train.Settings;
 import dev.seqspark.train.Shard;
+import dev.seqspark.train.SyncSchedule;
 import dev.seqspark.train.ShardTrainer;
 import dev.seqspark.train.Task;
 import dev.seqspark.train.TokenShard;
@@ -49,7 +50,7 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
     public final Task<S> task;
     public final OuterUpdate outer;
     /** K batches per worker per round; 0: once per epoch. */
-    public final int syncEvery;
+    public final SyncSchedule syncEvery;
     private final ModelConfig<?> config;
     private final List<String> labels;
     private final SparkWorkers<S> workers;
@@ -139,7 +140,7 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
 
     /** Trains epochs [firstEpoch, epochs) from {@code start}; the listener (may be null) hears every round and epoch. */
     public ModelState run(ModelState start, int firstEpoch, int epochs, TrainingLoop.Listener listener) {
-        return new TrainingLoop(workers, syncEvery, outer, listener).run(start, firstEpoch, epochs);
+        return new TrainingLoop(workers, syncEvery::batches, outer, listener).run(start, firstEpoch, epochs);
     }
 
     /** The trained model of {@code weights}, as a model directory holds it. */
@@ -159,8 +160,7 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
     /** The run in one line: architecture, parameters, workers, recipe, outer update, BLAS. */
     public String describe(long parameters) {
         return String.format("%s, %,d parameters; %d workers on %s; %s; %s %s; BLAS %s", task.describe(), parameters,
-                workers(), master, task.recipe(), outer, syncEvery > 0 ? "every " + syncEvery + " batches"
-                        : "once per epoch", Blas.describe());
+                workers(), master, task.recipe(), outer, syncEvery, Blas.describe());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.seqspark.train;
 
+import java.nio.FloatBuffer;
+
 /**
  * The sum over shards of one round's results, as the driver needs them for the outer update: Σ b_k·w_k in double
  * (b_k = batches shard k trained, w_k its weights), Σ b_k, loss, examples and tokens, and how long the slowest
@@ -22,24 +24,30 @@ public final class RoundSum {
      * {@code seconds}: how long its training took.
      */
     public RoundSum add(ShardTrainer.Result r, double seconds) {
-        finite &= r.finite();
+        return add(FloatBuffer.wrap(r.state().weights()), r.batches(), r.lossSum(), r.examples(), r.tokens(), r.finite(),
+                seconds);
+    }
+
+    /** As {@link #add(ShardTrainer.Result, double)}, from the parts of a result. */
+    public RoundSum add(FloatBuffer w, int shardBatches, double shardLossSum, long shardExamples, long shardTokens,
+                        boolean shardFinite, double seconds) {
+        finite &= shardFinite;
         maxTaskSeconds = Math.max(maxTaskSeconds, seconds);
         sumTaskSeconds += seconds;
-        if (r.batches() == 0) {
+        if (shardBatches == 0) {
             return this;
         }
-        float[] w = r.state().weights();
         if (weights == null) {
-            weights = new double[w.length];
+            weights = new double[w.remaining()];
         }
-        double b = r.batches();
-        for (int i = 0; i < w.length; i++) {
-            weights[i] += b * w[i];
+        double b = shardBatches;
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] += b * w.get(i);
         }
-        batches += r.batches();
-        lossSum += r.lossSum();
-        examples += r.examples();
-        tokens += r.tokens();
+        batches += shardBatches;
+        lossSum += shardLossSum;
+        examples += shardExamples;
+        tokens += shardTokens;
         return this;
     }
 

@@ -116,10 +116,10 @@ public final class Settings {
         key("train.seed", "0", "integer", "seed of the initial weights, layouts and dropout", Settings::isLong);
         key("dist.workers", "0", "integer >= 0", "W, shards trained in parallel; 0 = Spark's default parallelism",
                 v -> isInt(v, 0));
-        key("dist.sync_every", "auto", "auto | integer >= 0",
+        key("dist.sync_every", "auto", "auto | K | K1,K2,...",
                 "combine the workers' models every K batches of each worker (a block); 0 = once per epoch; auto = "
                         + "ceil(200 / W^2) (W = 2: 50, 4: 13, 8: 4; once per epoch for W = 1), chosen by measurement",
-                v -> v.equals("auto") || isInt(v, 0));
+                v -> v.equals("auto") || v.matches("\\d+(\\s*,\\s*\\d+)*"));
         key("dist.outer", "bmuf", "bmuf | nesterov | average",
                 "how the driver combines the workers' models: block momentum with Nesterov (BMUF, Chen and Huo 2016), "
                         + "DiLoCo's outer Nesterov step (Douillard et al. 2023), or plain batch-weighted averaging",
@@ -326,14 +326,14 @@ public final class Settings {
      */
     static final int BLOCK_SCALE = 200;
 
-    /** dist.sync_every: K batches per worker per round (0: once per epoch); auto = ceil(200 / W²), once per epoch for W = 1. */
-    public int syncEvery(int workers) {
+    /** dist.sync_every: K batches per worker per round (0: once per epoch), epoch by epoch; auto = ceil(200 / W²). */
+    public SyncSchedule syncEvery(int workers) {
         String k = get("dist.sync_every");
         if (!k.equals("auto")) {
-            return Integer.parseInt(k);
+            return SyncSchedule.parse(k);
         }
         long w2 = (long) workers * workers;
-        return workers <= 1 ? 0 : (int) Math.max(1, (BLOCK_SCALE + w2 - 1) / w2);
+        return SyncSchedule.every(workers <= 1 ? 0 : (int) Math.max(1, (BLOCK_SCALE + w2 - 1) / w2));
     }
 
     /** dist.outer, dist.block_momentum and dist.block_lr (auto: BMUF's 1 − 1/W and 1, DiLoCo's 0.9 and 0.7). */

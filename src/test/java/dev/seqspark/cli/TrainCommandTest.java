@@ -183,13 +183,18 @@ class TrainCommandTest {
     @Test
     void theDefaultOuterUpdateIsBmufWithBlocksThatShrinkWithW() {
         Settings s = Settings.of(java.util.Map.of(), "--set", List.of());
-        assertEquals(List.of(0, 50, 13, 4, 1), List.of(s.syncEvery(1), s.syncEvery(2), s.syncEvery(4), s.syncEvery(8),
-                s.syncEvery(64)));
+        assertEquals(List.of(0, 50, 13, 4, 1), List.of(s.syncEvery(1).batches(0), s.syncEvery(2).batches(0),
+                s.syncEvery(4).batches(0), s.syncEvery(8).batches(0), s.syncEvery(64).batches(0)));
         assertEquals("bmuf (block momentum 0.75, block lr 1)", s.outerUpdate(4).toString());
         assertEquals(0.0, s.outerUpdate(1).momentum(), "one worker: plain averaging");
         Settings avg = Settings.of(java.util.Map.of(), "--set", List.of("dist.outer=average", "dist.sync_every=5"));
         assertEquals("average", avg.outerUpdate(4).toString());
-        assertEquals(5, avg.syncEvery(4));
+        assertEquals(5, avg.syncEvery(4).batches(3));
+        Settings growing = Settings.of(java.util.Map.of(), "--set", List.of("dist.sync_every=1, 2,4"));
+        assertEquals(List.of(1, 2, 4, 4), List.of(growing.syncEvery(16).batches(0), growing.syncEvery(16).batches(1),
+                growing.syncEvery(16).batches(2), growing.syncEvery(16).batches(9)));
+        assertEquals("nesterov (momentum 0.9, outer lr 0.7)", Settings.of(java.util.Map.of(), "--set",
+                List.of("dist.outer=nesterov")).outerUpdate(16).toString());
     }
 
     @Test

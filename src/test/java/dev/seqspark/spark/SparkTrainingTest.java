@@ -2,6 +2,7 @@ package dev.seqspark.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.CellType;
@@ -197,6 +198,32 @@ class SparkTrainingTest {
                 assertArrayEquals(clean.weights(), retried.weights(), outer.toString());
                 assertArrayEquals(clean.blockMomentum(), retried.blockMomentum(), outer.toString());
             }
+        }
+    }
+
+    @Test
+    void lostShardStatesAreReplayedBitForBit() {
+        // Three shards on two task slots (one task trains two), Adam's moments kept on the executor between rounds:
+        // forgetting them after every round, as a lost executor would, makes every task replay its shard's epoch.
+        try (ShardedCorpus c = corpus(3, 0.1)) {
+            LanguageModelTask task = new LanguageModelTask(new LanguageModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1,
+                    true, 0), CFG, c.validDims);
+            ModelState start = ShardTrainer.startingFrom(task, task.spec().initParams(5).values);
+            dev.seqspark.train.OuterUpdate bmuf = dev.seqspark.train.OuterUpdate.bmuf(0.5, 1.0);
+            ModelState kept = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 2, bmuf, null).run(start, 0, 2);
+            int[] rounds = {0};
+            TrainingLoop.Listener forget = new TrainingLoop.Listener() {
+                @Override
+                public void roundEnd(int epoch, int round, int of, long examples, double seconds, double loss) {
+                    ExecutorStates.forgetAll();
+                    rounds[0]++;
+                }
+            };
+            ModelState replayed = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 2, bmuf, forget).run(start, 0, 2);
+            assertTrue(rounds[0] >= 4, "several rounds per epoch, so later ones replay: " + rounds[0]);
+            assertArrayEquals(kept.weights(), replayed.weights());
+            assertArrayEquals(kept.optimizerState(), replayed.optimizerState());
+            assertEquals(kept.optimizerSteps(), replayed.optimizerSteps());
         }
     }
 }
