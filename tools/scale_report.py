@@ -6,17 +6,21 @@
 RUNS_DIR/<run>/metrics.jsonl are SeqSpark runs in Spark local mode; for each epoch they give the validation
 perplexity, the rounds, and slowest_task_seconds: Σ over the rounds of the slowest shard's training time, what the
 epoch's training takes on W executors training side by side. COSTS_JSONL (tools/round_cost.sh) are rounds measured
-on a standalone cluster of W executors; from them the round-cost model
+on a standalone cluster of W executors on this machine; from them the round-cost model
 
-    t(W, P) = a + b·W + c·W·P / 1e6      seconds, P parameters (a least-squares fit)
+    t(W, P) = a + b·W + c·W·P/1e6  (the driver's CPU time per round, a least-squares fit)
+            + d                    (a task's own CPU time: deserialization and result, the mean)
+            + 4·P·(W + 1) bytes at 10 Gb/s (the broadcast and the W results through the driver's link)
+            + 5 messages of 50 µs  (launch, task binary, broadcast location and block, result)
 
-plus a network term for a 10 Gb/s link at the driver: the round's broadcast and its W results, 4·P·(W + 1) bytes.
-A SeqSpark epoch on W one-core executors then takes slowest_task_seconds + rounds · (t(W, P) + net(W, P)).
+seconds per round, P parameters. A SeqSpark epoch on W one-core executors then takes slowest_task_seconds +
+rounds · t(W, P). The wall time beyond training measured on this machine, where W executors share two cores, is
+fitted the same way (a + b·W + c·W·P/1e6) and reported beside it as an upper bound.
 
-PyTorch DDP (what Spark's TorchDistributor runs) at W is simulated the same way: its maths is one worker's with a
-global batch of 32·W and the learning rate scaled by W (runs ddp-w<W>), and each of its steps takes one batch of 32
-on one core (from run w1) plus a ring all-reduce of the gradient: 2·(W − 1)/W · 4·P bytes at 10 Gb/s and
-2·(W − 1) messages of 50 µs.
+PyTorch DDP (what Spark's TorchDistributor runs) at W is simulated the same way: its maths, PyTorch's own trainer
+(ddp_charlm.py) in one process with the global batch 32·W and the learning rate scaled by W (RUNS_DIR/ddp-w<W>.jsonl),
+and each of its steps takes PyTorch's time for one batch of 32 on one core (RUNS_DIR/ddp-step.jsonl) plus a ring
+all-reduce of the gradient: 2·(W − 1)/W · 4·P bytes at 10 Gb/s and 2·(W − 1) messages of 50 µs.
 
 Time to quality: the simulated wall time until the validation perplexity first reaches 1.02 × W=1's final one,
 interpolated within the epoch that crosses it (log perplexity linear in time). Validation itself is not counted
@@ -39,15 +43,20 @@ def epochs(runs, name):
     return [json.loads(l) for l in open(f) if l.strip()]
 
 
+def ddp_epochs(runs, name):
+    f = os.path.join(runs, name + ".jsonl")
+    return [json.loads(l) for l in open(f) if l.strip() and not l.startswith("#")] if os.path.exists(f) else None
+
+
 def parameters(runs, name):
     c = json.load(open(os.path.join(runs, name, "config.json")))
     v, h = c["vocab_size"], c["hidden_size"]
     return 3 * h * (v + h) + 6 * h + h * v + v
 
 
-def fit(costs):
-    """Least squares of overhead seconds per round on [1, W, W·P/1e6]."""
-    rows = [(1.0, r["workers"], r["workers"] * r["parameters"] / 1e6, r["overhead_ms_per_round"] / 1000) for r in costs]
+def fit(costs, key):
+    """Least squares of costs[key] (ms per round) on [1, W, W·P/1e6]; seconds."""
+    rows = [(1.0, r["workers"], r["workers"] * r["parameters"] / 1e6, r[key] / 1000) for r in costs]
     n = 3
     ata = [[sum(r[i] * r[j] for r in rows) for j in range(n)] for i in range(n)]
     atb = [sum(r[i] * r[3] for r in rows) for i in range(n)]
@@ -63,30 +72,50 @@ def fit(costs):
     return [max(0.0, c) for c in coef]
 
 
-def round_cost(coef, w, p):
-    return coef[0] + coef[1] * w + coef[2] * w * p / 1e6 + 4 * p * (w + 1) / BANDWIDTH
+class Model:
+    """t(W, P): the round-cost model above (or, with upper=True, the fitted wall time on this machine)."""
+
+    def __init__(self, costs, upper=False):
+        self.upper = upper
+        self.coef = fit(costs, "overhead_ms_per_round" if upper else "driver_cpu_ms")
+        self.task = 0.0 if upper else sum(r["task_cpu_ms"] for r in costs) / len(costs) / 1000
+
+    def __call__(self, w, p):
+        c = self.coef
+        t = c[0] + c[1] * w + c[2] * w * p / 1e6
+        return t if self.upper else t + self.task + 4 * p * (w + 1) / BANDWIDTH + 5 * LATENCY
+
+    def describe(self):
+        c = self.coef
+        fit_ = f"{c[0] * 1000:.1f} ms + {c[1] * 1000:.2f} ms · W + {c[2] * 1000:.2f} ms · W · P/10⁶"
+        return fit_ if self.upper else (f"{fit_} + {self.task * 1000:.1f} ms + 4·P·(W + 1) bytes at 10 Gb/s "
+                                        f"+ {5 * LATENCY * 1000:.2f} ms")
 
 
 def allreduce(w, p):
     return 0.0 if w == 1 else 2 * (w - 1) / w * 4 * p / BANDWIDTH + 2 * (w - 1) * LATENCY
 
 
-def curve_seqspark(ep, coef, w, p):
+def curve_seqspark(ep, model, w, p):
     """[(epoch, perplexity, simulated seconds at its end)]."""
     t, out = 0.0, []
     for e in ep:
-        t += e["slowest_task_seconds"] + (e["rounds"] * round_cost(coef, w, p) if w > 1 else 0.0)
+        t += e["slowest_task_seconds"] + (e["rounds"] * model(w, p) if w > 1 else 0.0)
         out.append((e["epoch"], e["valid_perplexity"], t))
     return out
 
 
-def curve_ddp(ep, batch_seconds, w, p):
+def curve_ddp(ep, step_seconds, w, p):
     t, out = 0.0, []
     for e in ep:
-        steps = e["tokens"] / (ROUND_TOKENS * w)
-        t += steps * (batch_seconds + allreduce(w, p))
-        out.append((e["epoch"], e["valid_perplexity"], t))
+        t += e["batches_per_worker"] * (step_seconds + allreduce(w, p))
+        out.append((e["epoch"], e["valid_ppl"], t))
     return out
+
+
+def workers(name):
+    """W of a run named w<W>[-...] or ddp-w<W>."""
+    return int("".join(ch for ch in name.removeprefix("ddp-").split("-")[0] if ch.isdigit()) or 1)
 
 
 def time_to(curve, target):
@@ -139,45 +168,58 @@ def svg(curves, target, path):
 
 def main(runs, costs_file, docs):
     costs = [json.loads(l) for l in open(costs_file) if l.strip()]
-    coef = fit(costs)
+    model, upper = Model(costs), Model(costs, upper=True)
     base = epochs(runs, "w1")
     p = parameters(runs, "w1")
     target = 1.02 * base[-1]["valid_perplexity"]
     batch_seconds = sum(e["slowest_task_seconds"] for e in base) / (sum(e["tokens"] for e in base) / ROUND_TOKENS)
-    names = sorted({d for d in os.listdir(runs) if os.path.exists(os.path.join(runs, d, "metrics.jsonl"))},
-                   key=lambda n: (n.startswith("ddp"), int(''.join(ch for ch in n.split("-")[0] if ch.isdigit()) or 0), n))
+    step = ddp_epochs(runs, "ddp-step")
+    step_seconds = step[0]["epoch_seconds"] / step[0]["batches_per_worker"] if step else None
+    seq = sorted((d for d in os.listdir(runs) if os.path.exists(os.path.join(runs, d, "metrics.jsonl"))),
+                 key=lambda n: (workers(n), n))
+    ddp = sorted((f[:-len(".jsonl")] for f in os.listdir(runs) if f.startswith("ddp-w") and f.endswith(".jsonl")),
+                 key=workers) if step else []
     rows, curves = [], []
-    t1 = time_to(curve_seqspark(base, coef, 1, p), target)
-    for name in names:
-        ep = epochs(runs, name)
-        w = int(''.join(ch for ch in name.split("-")[0] if ch.isdigit()) or 1)
-        ddp = name.startswith("ddp")
-        c = curve_ddp(ep, batch_seconds, w, p) if ddp else curve_seqspark(ep, coef, w, p)
-        t = time_to(c, target)
-        rounds = sum(e["rounds"] for e in ep) / len(ep)
-        label = (f"PyTorch DDP W={w}" if ddp else f"W={w} {name[len(name.split('-')[0]) + 1:] or 'defaults'}")
-        rows.append((label, w, len(ep), ep[-1]["valid_perplexity"], c[-1][2] / len(c), rounds,
-                     t, None if t is None or t1 is None else t1 / t))
-        curves.append((label, c, ddp))
+    t1 = time_to(curve_seqspark(base, model, 1, p), target)
+    for name in seq + ddp:
+        w = workers(name)
+        if name.startswith("ddp"):
+            ep = ddp_epochs(runs, name)
+            c = cu = curve_ddp(ep, step_seconds, w, p)
+            label, rounds, final = f"PyTorch DDP W={w}", ep[-1]["batches_per_worker"], ep[-1]["valid_ppl"]
+        else:
+            ep = epochs(runs, name)
+            c, cu = curve_seqspark(ep, model, w, p), curve_seqspark(ep, upper, w, p)
+            rounds, final = sum(e["rounds"] for e in ep) / len(ep), ep[-1]["valid_perplexity"]
+            label = f"W={w} {name[len(name.split('-')[0]) + 1:] or 'defaults'}"
+        t, tu = time_to(c, target), time_to(cu, target)
+        rows.append((label, w, len(ep), final, c[-1][2] / len(c), rounds, t,
+                     None if t is None or t1 is None else t1 / t, None if tu is None or t1 is None else t1 / tu))
+        curves.append((label, c, name.startswith("ddp")))
     svg(curves, target, os.path.join(docs, "scale-seconds.svg"))
-    md = ["| run | W | epochs | final valid ppl | simulated s / epoch | rounds / epoch | time to quality (s) | sooner than W=1 |",
-          "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for label, w, n, ppl, spe, rounds, t, speed in rows:
+    md = ["| run | W | epochs | final valid ppl | simulated s / epoch | rounds (DDP: steps) / epoch | time to quality (s) "
+          "| sooner than W=1 | sooner, this machine's round costs |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, w, n, ppl, spe, rounds, t, speed, speed_upper in rows:
+        fmt = lambda x: "–" if x is None else f"{x:.1f}×"
         md.append(f"| {label} | {w} | {n} | {ppl:.3f} | {spe:.1f} | {rounds:.0f} | "
-                  f"{'not reached' if t is None else f'{t:.0f}'} | {'–' if speed is None else f'{speed:.1f}×'} |")
-    model = (f"t(W, P) = {coef[0] * 1000:.1f} ms + {coef[1] * 1000:.2f} ms · W + {coef[2] * 1000:.2f} ms · W · P/10⁶ "
-             f"(+ 4·P·(W + 1) bytes at 10 Gb/s)")
+                  f"{'not reached' if t is None else f'{t:.0f}'} | {fmt(speed)} | "
+                  f"{'–' if label.startswith('PyTorch') else fmt(speed_upper)} |")
     text = ["# Scale study: time to quality on W one-core executors", "",
-            f"Generated by `tools/scale.sh` ({os.path.basename(runs)} runs; {len(costs)} measured rounds costs). "
-            f"Model: char GRU, {p:,} parameters. Quality bar: 1.02 × W=1's final validation perplexity = "
-            f"{target:.3f}. Round-cost model fitted on the standalone cluster: {model}.", "",
+            f"Generated by `tools/scale.sh`. Model: char GRU, {p:,} parameters. Quality bar: 1.02 × W=1's final "
+            f"validation perplexity = {target:.3f}. One batch of 32 × 35 on one core: SeqSpark "
+            f"{batch_seconds * 1000:.1f} ms" + (f", PyTorch {step_seconds * 1000:.1f} ms." if step_seconds else "."),
+            "", f"Round-cost model: t(W, P) = {model.describe()}. This machine's wall time beyond training, W executors "
+            f"on two cores (the last column): {upper.describe()}.", "",
             *md, "", "![validation perplexity against simulated wall seconds](scale-seconds.svg)", "",
-            "Measured round costs (tools/round_cost.sh):", "", "| W | parameters | ms per round beyond training |",
-            "|---:|---:|---:|", *[f"| {c['workers']} | {c['parameters']:,} | {c['overhead_ms_per_round']} |" for c in costs],
-            ""]
+            "Measured round costs (tools/round_cost.sh), ms per round:", "",
+            "| W | parameters | wall beyond training (this machine) | driver CPU | a task's own CPU |",
+            "|---:|---:|---:|---:|---:|",
+            *[f"| {c['workers']} | {c['parameters']:,} | {c['overhead_ms_per_round']} | {c['driver_cpu_ms']} | "
+              f"{c['task_cpu_ms']} |" for c in costs], ""]
     open(os.path.join(docs, "scale.md"), "w").write("\n".join(text))
     print("\n".join(md))
-    print(model)
+    print("t(W, P) =", model.describe())
 
 
 if __name__ == "__main__":

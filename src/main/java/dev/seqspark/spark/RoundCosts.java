@@ -1,5 +1,6 @@
 package dev.seqspark.spark;
 
+import java.lang.management.ManagementFactory;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,24 +11,36 @@ import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.TaskInfo;
 
 /**
- * Where a training run's rounds spend the time that is not training, for the run's summary line and the round-cost
- * model of docs/distributed.md. The driver's side is timed by {@link SparkWorkers} (the broadcast, the job from
- * submission to its last result summed); the tasks' side is read from Spark's listener
- * events for the round jobs (marked by a local property): the wait from job submission to a task's launch, the
- * task's deserialization, the time it spent outside training (broadcast fetch, reading its state), and its result's
- * serialization and fetch. All in milliseconds, summed over the rounds; per-task figures are the round's largest.
+ * Where the rounds of an epoch spend the time that is not training, for the run's summary line and the round-cost
+ * model of docs/scale.md. The driver's side is timed by {@link SparkWorkers}: the broadcast, the job from submission
+ * to its last result summed, and the driver process's CPU time over the round (on a cluster that is the driver's own
+ * work: scheduling, receiving and summing the results; in local mode it includes the training). The tasks' side is
+ * read from Spark's listener events for the round jobs (marked by a local property): the wait from job submission to
+ * a task's launch, the task's deserialization (wall and CPU time: on a machine shared by many executors the wall time
+ * is mostly waiting for a core), and its result's serialization and fetch. Milliseconds, averaged over the rounds of
+ * the epoch in progress (the last one, at the end of a run: the first one includes the JIT's warm-up); per-task
+ * figures are each round's largest.
  */
 final class RoundCosts extends SparkListener implements AutoCloseable {
     static final String ROUND_PROPERTY = "seqspark.round";
+    private static final int LAUNCH_WAIT = 0;
+    private static final int DESERIALIZE = 1;
+    private static final int DESERIALIZE_CPU = 2;
+    private static final int RESULT = 3;
 
     private final SparkContext sc;
     private final Map<Integer, Long> stageRound = new ConcurrentHashMap<>();
     private final Map<Long, Long> submitted = new ConcurrentHashMap<>();
-    private final Map<Long, double[]> tasks = new ConcurrentHashMap<>();   // per round: launch wait, deserialize, result
-    private int rounds;
+    private final Map<Long, double[]> tasks = new ConcurrentHashMap<>();   // per round: the figures above, largest
+    private final com.sun.management.OperatingSystemMXBean os =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private long next;
+    private long firstOfEpoch;
     private double broadcastMs;
     private double jobMs;
-    private double slowestMs;
+    private double trainingMs;
+    private double driverCpuMs;
+    private long cpuAtStart;
 
     RoundCosts(SparkContext sc) {
         this.sc = sc;
@@ -52,50 +65,66 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
         }
         TaskInfo info = end.taskInfo();
         Long t0 = submitted.get(r);
-        double launchWait = t0 == null ? 0 : info.launchTime() - t0;
-        double deserialize = end.taskMetrics().executorDeserializeTime();
-        double result = end.taskMetrics().resultSerializationTime() + (info.gettingResult()
-                ? info.finishTime() - info.gettingResultTime() : 0);
-        tasks.merge(r, new double[] {launchWait, deserialize, result}, (a, b) -> new double[] {Math.max(a[0], b[0]),
-                Math.max(a[1], b[1]), Math.max(a[2], b[2])});
+        double[] v = new double[4];
+        v[LAUNCH_WAIT] = t0 == null ? 0 : info.launchTime() - t0;
+        v[DESERIALIZE] = end.taskMetrics().executorDeserializeTime();
+        v[DESERIALIZE_CPU] = end.taskMetrics().executorDeserializeCpuTime() / 1e6;
+        v[RESULT] = end.taskMetrics().resultSerializationTime()
+                + (info.gettingResult() ? info.finishTime() - info.gettingResultTime() : 0);
+        tasks.merge(r, v, (a, b) -> {
+            double[] m = new double[a.length];
+            for (int i = 0; i < m.length; i++) {
+                m[i] = Math.max(a[i], b[i]);
+            }
+            return m;
+        });
     }
 
-    /**
-     * One round's driver-side times and its training time on the task slots (the slowest shard, or all shards'
-     * time spread over the slots), in milliseconds.
-     */
-    synchronized void round(double broadcast, double job, double slowest) {
-        rounds++;
+    /** Starts counting a new epoch's rounds. */
+    synchronized void beginEpoch() {
+        firstOfEpoch = next;
+        broadcastMs = jobMs = trainingMs = driverCpuMs = 0;
+    }
+
+    /** Marks the next round's job; returns its number. */
+    synchronized long beginRound() {
+        cpuAtStart = os.getProcessCpuTime();
+        return next;
+    }
+
+    /** The round's driver-side times and its training time on the task slots, in milliseconds. */
+    synchronized void endRound(double broadcast, double job, double training) {
+        driverCpuMs += (os.getProcessCpuTime() - cpuAtStart) / 1e6;
+        next++;
         broadcastMs += broadcast;
         jobMs += job;
-        slowestMs += slowest;
-    }
-
-    /** The number the next round's job is marked with. */
-    synchronized int next() {
-        return rounds;
+        trainingMs += training;
     }
 
     /**
-     * The rounds in one line: per round on average, the wall time, what training took on the task slots, and the
-     * rest: the broadcast and the job beyond its slowest task; within the job, the largest wait for a task's
-     * launch, deserialization and result.
+     * The epoch's rounds in one line: per round on average, the wall time, what training took on the task slots, and
+     * the rest: the broadcast and the job beyond training; within the job, the largest wait for a task's launch,
+     * deserialization (wall, CPU) and result; the driver process's CPU time.
      */
     synchronized String describe() {
+        long rounds = next - firstOfEpoch;
         if (rounds == 0) {
             return "no rounds";
         }
-        double[] t = new double[3];
-        tasks.values().forEach(v -> {
-            for (int i = 0; i < 3; i++) {
-                t[i] += v[i];
+        double[] t = new double[4];
+        tasks.forEach((r, v) -> {
+            if (r >= firstOfEpoch) {
+                for (int i = 0; i < t.length; i++) {
+                    t[i] += v[i];
+                }
             }
         });
         double n = rounds;
-        return String.format(Locale.ROOT, "%d rounds, per round %.1f ms: training %.1f ms, broadcast "
-                        + "%.1f ms, job beyond training %.1f ms (largest launch wait %.1f, deserialization %.1f, result "
-                        + "%.1f)", rounds, (broadcastMs + jobMs) / n, slowestMs / n, broadcastMs / n,
-                (jobMs - slowestMs) / n, t[0] / n, t[1] / n, t[2] / n);
+        return String.format(Locale.ROOT, "%d rounds in the last epoch, per round %.1f ms: training %.1f ms, broadcast "
+                        + "%.1f ms, job beyond training %.1f ms (largest launch wait %.1f, deserialization %.1f, of it "
+                        + "CPU %.1f, result %.1f); driver CPU %.1f ms", rounds, (broadcastMs + jobMs) / n,
+                trainingMs / n, broadcastMs / n, (jobMs - trainingMs) / n, t[LAUNCH_WAIT] / n, t[DESERIALIZE] / n,
+                t[DESERIALIZE_CPU] / n, t[RESULT] / n, driverCpuMs / n);
     }
 
     @Override

@@ -40,13 +40,24 @@ import scala.runtime.BoxedUnit;
  *       tasks than task slots; no shuffle: the results are summed on the driver as they arrive, in shard order
  *       whatever order the tasks finish in (out-of-order ones wait), so a run gives the same bits under retries.</li>
  * </ul>
- * The optimizer states travel once per epoch, to start it and to be averaged at its end. A trainer is kept per
- * shard on its executor for the run ({@link ExecutorTrainers}). No maths here.
+ * The optimizer states travel once per epoch, to start it and to be averaged at its end. Trainers are pooled on
+ * each executor for the run ({@link ExecutorTrainers}). No maths here.
  */
 public final class SparkWorkers<S extends Shard> implements Workers {
 
     /** What a round's tasks read: the epoch, the weights to start from, which batches. */
-    record RoundStart(int epoch, float[] start, int fromBatch, int maxBatches) implements Serializable {}
+    record RoundStart(int epoch, byte[] weights, int fromBatch, int maxBatches) implements Serializable {
+        static RoundStart of(int epoch, float[] start, int fromBatch, int maxBatches) {
+            return new RoundStart(epoch, Outcome.bytes(start), fromBatch, maxBatches);
+        }
+
+        /** The weights to start from (a fresh copy). */
+        float[] start() {
+            float[] w = new float[weights.length / Float.BYTES];
+            ByteBuffer.wrap(weights).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(w);
+            return w;
+        }
+    }
 
     /** What a task computes of a shard. */
     interface OnShard<S, T> extends Serializable {
@@ -54,17 +65,22 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     }
 
     /**
-     * What a task reports of a shard: its weights (as little-endian bytes: a byte[] serializes as one copy, a
-     * float[] float by float, several times slower for the megabytes a round returns), its figures, and its
-     * training time. Not the optimizer state: that stays.
+     * What a task reports of a shard: its weights (as little-endian bytes, as a round's start travels: a byte[]
+     * serializes as one copy, a float[] float by float, several times slower for the megabytes a round moves), its
+     * figures, and its training time. Not the optimizer state: that stays.
      */
     record Outcome(byte[] weights, double lossSum, long examples, long tokens, int batches, boolean finite,
                    double seconds) implements Serializable {
         static Outcome of(ShardTrainer.Result r, double seconds) {
-            float[] w = r.state().weights();
+            return new Outcome(bytes(r.state().weights()), r.lossSum(), r.examples(), r.tokens(), r.batches(),
+                    r.finite(), seconds);
+        }
+
+        /** Weights as little-endian bytes. */
+        static byte[] bytes(float[] w) {
             ByteBuffer b = ByteBuffer.allocate(w.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             b.asFloatBuffer().put(w);
-            return new Outcome(b.array(), r.lossSum(), r.examples(), r.tokens(), r.batches(), r.finite(), seconds);
+            return b.array();
         }
 
         void addTo(RoundSum sum) {
@@ -119,6 +135,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     @Override
     public void beginEpoch(int epoch, ModelState global) {
         this.epoch = epoch;
+        costs.beginEpoch();
         epochStart = jsc.broadcast(new ModelState(new float[0], global.optimizerState(), global.optimizerSteps()));
     }
 
@@ -126,8 +143,9 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     public RoundSum round(float[] start, int fromBatch, int maxBatches) {
         jsc.setJobDescription(String.format("seqspark train: epoch %d, batches %d..%s on %d workers", epoch + 1,
                 fromBatch, maxBatches > 0 ? String.valueOf(fromBatch + maxBatches - 1) : "end", corpus.workers()));
+        long number = costs.beginRound();
         long t0 = System.nanoTime();
-        rounds.add(jsc.broadcast(new RoundStart(epoch, start, fromBatch, maxBatches)));
+        rounds.add(jsc.broadcast(RoundStart.of(epoch, start, fromBatch, maxBatches)));
         long t1 = System.nanoTime();
         Task<S> t = task;
         String run = runId;
@@ -135,9 +153,9 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         Broadcast<ModelState> begin = epochStart;
         List<Broadcast<RoundStart>> history = List.copyOf(rounds);
         RoundSum sum = new RoundSum();
-        jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, String.valueOf(costs.next()));
+        jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, String.valueOf(number));
         perShard(shard -> {
-            ShardTrainer<S> trainer = ExecutorTrainers.take(run, shard.index(), () -> new ShardTrainer<>(t));
+            ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
             int r = history.size() - 1;
             ShardState kept = stateBefore(run, r, shard, trainer, begin.value(), history);
             RoundStart in = history.get(r).value();
@@ -146,14 +164,14 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                     in.fromBatch(), in.maxBatches(), null);
             double seconds = (System.nanoTime() - started) / 1e9;
             ExecutorStates.put(run, in.epoch(), r, shard.index(), kept.after(res));
-            ExecutorTrainers.give(run, shard.index(), trainer);
+            ExecutorTrainers.give(run, trainer);
             if (fail && TaskContext.get().attemptNumber() == 0) {
                 throw new IllegalStateException("injected failure of shard " + shard.index() + ", attempt 0");
             }
             return Outcome.of(res, seconds);
         }, o -> o.addTo(sum));
         jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, null);
-        costs.round((t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, sum.computeSeconds(slots()) * 1e3);
+        costs.endRound((t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, sum.computeSeconds(slots()) * 1e3);
         return sum;
     }
 
@@ -189,9 +207,9 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         List<Broadcast<RoundStart>> history = List.copyOf(rounds);
         OptimizerSum sum = new OptimizerSum();
         perShard(shard -> {
-            ShardTrainer<S> trainer = ExecutorTrainers.take(run, shard.index(), () -> new ShardTrainer<>(t));
+            ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
             ShardState s = stateBefore(run, history.size(), shard, trainer, begin.value(), history);
-            ExecutorTrainers.give(run, shard.index(), trainer);
+            ExecutorTrainers.give(run, trainer);
             return new ShardState(s.shard(), s.optimizerState(), s.optimizerSteps(), null, s.batches());
         }, sum::add);
         epochStart.destroy();
@@ -215,15 +233,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         }
         TreeMap<Integer, T> early = new TreeMap<>();
         int[] next = {0};
-        scala.Function1<scala.collection.Iterator<S>, List<Tuple2<Integer, T>>> run =
-                (scala.Function1<scala.collection.Iterator<S>, List<Tuple2<Integer, T>>> & Serializable) it -> {
-                    List<Tuple2<Integer, T>> out = new ArrayList<>();
-                    while (it.hasNext()) {
-                        S shard = it.next();
-                        out.add(new Tuple2<>(shard.index(), f.apply(shard)));
-                    }
-                    return out;
-                };
+        EveryShard<S, T> run = new EveryShard<>(f);
         scala.Function2<Object, List<Tuple2<Integer, T>>, BoxedUnit> handler = (task, values) -> {
             values.forEach(v -> early.put(v._1(), v._2()));
             while (!early.isEmpty() && early.firstKey() == next[0]) {
@@ -232,7 +242,37 @@ public final class SparkWorkers<S extends Shard> implements Workers {
             }
             return BoxedUnit.UNIT;
         };
-        jsc.sc().runJob(tasks, run, handler, ClassTag$.MODULE$.apply(List.class));
+        List<Object> all = new ArrayList<>();
+        for (int i = 0; i < tasks.getNumPartitions(); i++) {
+            all.add(i);
+        }
+        jsc.sc().runJob(tasks, run, scala.jdk.javaapi.CollectionConverters.asScala(all).toSeq(), handler,
+                ClassTag$.MODULE$.apply(List.class));
+    }
+
+    /**
+     * A task's function: {@code f} on each of its shards, keyed by shard index. A class taking the task context,
+     * rather than a lambda: Spark's closure cleaner reads a closure's bytecode from the jars at every job, and wraps a
+     * function of the partition alone in one of its own, a good part of a round's driver time.
+     */
+    private static final class EveryShard<S extends Shard, T> extends scala.runtime.AbstractFunction2<TaskContext,
+            scala.collection.Iterator<S>, List<Tuple2<Integer, T>>> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final OnShard<S, T> f;
+
+        EveryShard(OnShard<S, T> f) {
+            this.f = f;
+        }
+
+        @Override
+        public List<Tuple2<Integer, T>> apply(TaskContext context, scala.collection.Iterator<S> shards) {
+            List<Tuple2<Integer, T>> out = new ArrayList<>();
+            while (shards.hasNext()) {
+                S shard = shards.next();
+                out.add(new Tuple2<>(shard.index(), f.apply(shard)));
+            }
+            return out;
+        }
     }
 
     /**
