@@ -8,14 +8,17 @@ perplexity, the rounds, and slowest_task_seconds: Σ over the rounds of the slow
 epoch's training takes on W executors training side by side. COSTS_JSONL (tools/round_cost.sh) are rounds measured
 on a standalone cluster of W executors on this machine; from them the round-cost model
 
-    t(W, P) = a + b·W + c·W·P/1e6  (the driver's CPU time per round, a least-squares fit)
+    t(W, P) = a + b·W + c·W·P/1e6  (the driver's CPU time per round, a least-squares fit: its Java threads',
+                                    without the JIT compiler, which a long run amortizes, and the GC)
             + d                    (a task's own CPU time: deserialization and result, the mean)
             + 4·P·(W + 1) bytes at 10 Gb/s (the broadcast and the W results through the driver's link)
             + 5 messages of 50 µs  (launch, task binary, broadcast location and block, result)
 
 seconds per round, P parameters. A SeqSpark epoch on W one-core executors then takes slowest_task_seconds +
-rounds · t(W, P). The wall time beyond training measured on this machine, where W executors share two cores, is
-fitted the same way (a + b·W + c·W·P/1e6) and reported beside it as an upper bound.
+rounds · t(W, P), where an epoch's training is its batches per shard at W=1's measured seconds per batch (one
+dedicated core each). Beside it, an upper bound: the training as measured here, W shards sharing two cores with
+the driver (slowest_task_seconds), and the wall time beyond training measured on this machine, fitted the same way
+(a + b·W + c·W·P/1e6).
 
 PyTorch DDP (what Spark's TorchDistributor runs) at W is simulated the same way: its maths, PyTorch's own trainer
 (ddp_charlm.py) in one process with the global batch 32·W and the learning rate scaled by W (RUNS_DIR/ddp-w<W>.jsonl),
@@ -77,7 +80,7 @@ class Model:
 
     def __init__(self, costs, upper=False):
         self.upper = upper
-        self.coef = fit(costs, "overhead_ms_per_round" if upper else "driver_cpu_ms")
+        self.coef = fit(costs, "overhead_ms_per_round" if upper else "driver_threads_cpu_ms")
         self.task = 0.0 if upper else sum(r["task_cpu_ms"] for r in costs) / len(costs) / 1000
 
     def __call__(self, w, p):
@@ -96,11 +99,15 @@ def allreduce(w, p):
     return 0.0 if w == 1 else 2 * (w - 1) / w * 4 * p / BANDWIDTH + 2 * (w - 1) * LATENCY
 
 
-def curve_seqspark(ep, model, w, p):
-    """[(epoch, perplexity, simulated seconds at its end)]."""
+def curve_seqspark(ep, model, w, p, batch_seconds=None):
+    """[(epoch, perplexity, simulated seconds at its end)]. An epoch's training: its batches per shard at W=1's
+    seconds per batch (what a dedicated core takes), or with batch_seconds None, the measured slowest_task_seconds
+    (W shards sharing this machine's two cores with the driver: an upper bound)."""
     t, out = 0.0, []
     for e in ep:
-        t += e["slowest_task_seconds"] + (e["rounds"] * model(w, p) if w > 1 else 0.0)
+        train = e["slowest_task_seconds"] if batch_seconds is None else \
+            math.ceil(e["tokens"] / w / ROUND_TOKENS) * batch_seconds
+        t += train + (e["rounds"] * model(w, p) if w > 1 else 0.0)
         out.append((e["epoch"], e["valid_perplexity"], t))
     return out
 
@@ -180,7 +187,8 @@ def main(runs, costs_file, docs):
     ddp = sorted((f[:-len(".jsonl")] for f in os.listdir(runs) if f.startswith("ddp-w") and f.endswith(".jsonl")),
                  key=workers) if step else []
     rows, curves = [], []
-    t1 = time_to(curve_seqspark(base, model, 1, p), target)
+    t1 = time_to(curve_seqspark(base, model, 1, p, batch_seconds), target)
+    t1u = time_to(curve_seqspark(base, upper, 1, p), target)
     for name in seq + ddp:
         w = workers(name)
         if name.startswith("ddp"):
@@ -189,12 +197,12 @@ def main(runs, costs_file, docs):
             label, rounds, final = f"PyTorch DDP W={w}", ep[-1]["batches_per_worker"], ep[-1]["valid_ppl"]
         else:
             ep = epochs(runs, name)
-            c, cu = curve_seqspark(ep, model, w, p), curve_seqspark(ep, upper, w, p)
+            c, cu = curve_seqspark(ep, model, w, p, batch_seconds), curve_seqspark(ep, upper, w, p)
             rounds, final = sum(e["rounds"] for e in ep) / len(ep), ep[-1]["valid_perplexity"]
             label = f"W={w} {name[len(name.split('-')[0]) + 1:] or 'defaults'}"
         t, tu = time_to(c, target), time_to(cu, target)
         rows.append((label, w, len(ep), final, c[-1][2] / len(c), rounds, t,
-                     None if t is None or t1 is None else t1 / t, None if tu is None or t1 is None else t1 / tu))
+                     None if t is None or t1 is None else t1 / t, None if tu is None or t1u is None else t1u / tu))
         curves.append((label, c, name.startswith("ddp")))
     svg(curves, target, os.path.join(docs, "scale-seconds.svg"))
     md = ["| run | W | epochs | final valid ppl | simulated s / epoch | rounds (DDP: steps) / epoch | time to quality (s) "
@@ -213,10 +221,10 @@ def main(runs, costs_file, docs):
             f"on two cores (the last column): {upper.describe()}.", "",
             *md, "", "![validation perplexity against simulated wall seconds](scale-seconds.svg)", "",
             "Measured round costs (tools/round_cost.sh), ms per round:", "",
-            "| W | parameters | wall beyond training (this machine) | driver CPU | a task's own CPU |",
-            "|---:|---:|---:|---:|---:|",
+            "| W | parameters | wall beyond training (this machine) | driver CPU | of it Java threads | a task's own CPU |",
+            "|---:|---:|---:|---:|---:|---:|",
             *[f"| {c['workers']} | {c['parameters']:,} | {c['overhead_ms_per_round']} | {c['driver_cpu_ms']} | "
-              f"{c['task_cpu_ms']} |" for c in costs], ""]
+              f"{c['driver_threads_cpu_ms']} | {c['task_cpu_ms']} |" for c in costs], ""]
     open(os.path.join(docs, "scale.md"), "w").write("\n".join(text))
     print("\n".join(md))
     print("t(W, P) =", model.describe())

@@ -39,8 +39,11 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
     private double broadcastMs;
     private double jobMs;
     private double trainingMs;
+    private final java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private double driverCpuMs;
+    private double javaThreadsCpuMs;
     private long cpuAtStart;
+    private long javaThreadsCpuAtStart;
 
     RoundCosts(SparkContext sc) {
         this.sc = sc;
@@ -83,28 +86,40 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
     /** Starts counting a new epoch's rounds. */
     synchronized void beginEpoch() {
         firstOfEpoch = next;
-        broadcastMs = jobMs = trainingMs = driverCpuMs = 0;
+        broadcastMs = jobMs = trainingMs = driverCpuMs = javaThreadsCpuMs = 0;
     }
 
     /** Marks the next round's job; returns its number. */
     synchronized long beginRound() {
         cpuAtStart = os.getProcessCpuTime();
+        javaThreadsCpuAtStart = javaThreadsCpu();
         return next;
     }
 
     /** The round's driver-side times and its training time on the task slots, in milliseconds. */
     synchronized void endRound(double broadcast, double job, double training) {
         driverCpuMs += (os.getProcessCpuTime() - cpuAtStart) / 1e6;
+        javaThreadsCpuMs += (javaThreadsCpu() - javaThreadsCpuAtStart) / 1e6;
         next++;
         broadcastMs += broadcast;
         jobMs += job;
         trainingMs += training;
     }
 
+    /** CPU nanoseconds of the driver's live Java threads: its own work, without the JIT compiler's and the GC's. */
+    private long javaThreadsCpu() {
+        long sum = 0;
+        for (long id : threads.getAllThreadIds()) {
+            sum += Math.max(0, threads.getThreadCpuTime(id));
+        }
+        return sum;
+    }
+
     /**
      * The epoch's rounds in one line: per round on average, the wall time, what training took on the task slots, and
      * the rest: the broadcast and the job beyond training; within the job, the largest wait for a task's launch,
-     * deserialization (wall, CPU) and result; the driver process's CPU time.
+     * deserialization (wall, CPU) and result; the driver process's CPU time, and of it its Java threads' (the rest is
+     * the JIT compiler, still busy after hundreds of rounds, and the GC).
      */
     synchronized String describe() {
         long rounds = next - firstOfEpoch;
@@ -122,9 +137,9 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
         double n = rounds;
         return String.format(Locale.ROOT, "%d rounds in the last epoch, per round %.1f ms: training %.1f ms, broadcast "
                         + "%.1f ms, job beyond training %.1f ms (largest launch wait %.1f, deserialization %.1f, of it "
-                        + "CPU %.1f, result %.1f); driver CPU %.1f ms", rounds, (broadcastMs + jobMs) / n,
+                        + "CPU %.1f, result %.1f); driver CPU %.1f ms (Java threads %.1f)", rounds, (broadcastMs + jobMs) / n,
                 trainingMs / n, broadcastMs / n, (jobMs - trainingMs) / n, t[LAUNCH_WAIT] / n, t[DESERIALIZE] / n,
-                t[DESERIALIZE_CPU] / n, t[RESULT] / n, driverCpuMs / n);
+                t[DESERIALIZE_CPU] / n, t[RESULT] / n, driverCpuMs / n, javaThreadsCpuMs / n);
     }
 
     @Override

@@ -93,7 +93,8 @@ public final class OuterUpdate implements java.io.Serializable {
         return blockLr;
     }
 
-    private boolean isAveraging() {
+    /** Whether it is plain averaging: a round of one worker then changes nothing, bit for bit. */
+    public boolean isAveraging() {
         return rule == Rule.AVERAGE || (momentum == 0 && blockLr == 1);
     }
 

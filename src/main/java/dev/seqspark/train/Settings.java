@@ -326,9 +326,16 @@ public final class Settings {
      */
     static final int BLOCK_SCALE = 200;
 
-    /** dist.sync_every: K batches per worker per round (0: once per epoch), epoch by epoch; auto = ceil(200 / W²). */
+    /**
+     * dist.sync_every: K batches per worker per round (0: once per epoch), epoch by epoch; auto = ceil(200 / W²).
+     * One worker whose outer update is plain averaging (the default) trains its epochs without rounds, whatever
+     * K: a round would change nothing but the time.
+     */
     public SyncSchedule syncEvery(int workers) {
         String k = get("dist.sync_every");
+        if (workers <= 1 && outerUpdate(workers).isAveraging()) {
+            return SyncSchedule.every(0);
+        }
         if (!k.equals("auto")) {
             return SyncSchedule.parse(k);
         }

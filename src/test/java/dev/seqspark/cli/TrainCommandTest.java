@@ -190,6 +190,9 @@ class TrainCommandTest {
         Settings avg = Settings.of(java.util.Map.of(), "--set", List.of("dist.outer=average", "dist.sync_every=5"));
         assertEquals("average", avg.outerUpdate(4).toString());
         assertEquals(5, avg.syncEvery(4).batches(3));
+        assertEquals(0, avg.syncEvery(1).batches(0), "one worker averaging: no rounds within an epoch, whatever K");
+        Settings nesterov = Settings.of(java.util.Map.of(), "--set", List.of("dist.outer=nesterov", "dist.sync_every=5"));
+        assertEquals(5, nesterov.syncEvery(1).batches(0), "one worker with an outer step: its rounds change the run");
         Settings growing = Settings.of(java.util.Map.of(), "--set", List.of("dist.sync_every=1, 2,4"));
         assertEquals(List.of(1, 2, 4, 4), List.of(growing.syncEvery(16).batches(0), growing.syncEvery(16).batches(1),
                 growing.syncEvery(16).batches(2), growing.syncEvery(16).batches(9)));
