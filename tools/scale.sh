@@ -4,14 +4,16 @@
 # cores) on TEXT, a corpus large enough that each of 64 shards trains at least 100 batches an epoch (the study
 # used the books of the large English corpus, 9.3 MB). Only dist.workers changes for the default runs.
 #
-#   tools/scale.sh TEXT              (about 80 minutes on 2 cores; run it on a quiet machine)
+#   tools/scale.sh TEXT              (about two hours on 2 cores; run it on a quiet machine)
 #
-# 1. SeqSpark in Spark local mode: W = 1 (4 epochs), W = 4, 16, 64 with the defaults and the alternatives
-#    (6 epochs). Every epoch records the slowest shard's training time summed over its rounds
-#    (metrics.jsonl: slowest_task_seconds), what its training takes on W executors training side by side.
+# 1. SeqSpark in Spark local mode: W = 1 (4 epochs), W = 4, 8, 16, 64 with the defaults and the alternatives
+#    (6 epochs; SCALE_ALTERNATIVES: name:W:K[:outer] ...). Every epoch records the slowest shard's training time
+#    summed over its rounds (metrics.jsonl: slowest_task_seconds) and its tokens: its training on W one-core
+#    executors is its batches per shard at W = 1's time per batch.
 # 2. PyTorch DDP's maths at W (ANCHORS/ddp_charlm.py, PyTorch's own trainer): one process with the global
-#    batch 32·W and the learning rate scaled by W, 6 epochs; and one epoch at batch 32, PyTorch's time for a
-#    step's micro-batch on one core. Skipped, with a note, when python3-torch is missing.
+#    batch 32·W and the learning rate scaled by W (and by √W, where W makes it diverge), 6 epochs; and one epoch
+#    at batch 32, PyTorch's time for a step's micro-batch on one core. Skipped, with a note, when python3-torch is
+#    missing.
 # 3. tools/round_cost.sh: what a round costs on a standalone cluster of 2, 4, 8, 16 executors.
 # 4. tools/scale_report.py: simulated wall time to 1.02 x W=1's final validation perplexity; docs/scale.md and
 #    docs/scale-seconds.svg.
@@ -45,10 +47,11 @@ ddp() {   # name, epochs, then ddp_charlm.py options
 }
 
 run w1 4 --set dist.workers=1
-for w in 4 16 64; do
+for w in 4 8 16 64; do
   run "w$w" 6 --set dist.workers=$w
 done
-for alt in ${SCALE_ALTERNATIVES:-w16-k8:16:8 w16-k32:16:32 w64-k4:64:4 w64-k16:64:16 w16-nesterov-k32:16:32:nesterov}; do
+for alt in ${SCALE_ALTERNATIVES:-w8-k4:8:4 w16-k1:16:1 w16-k8:16:8 w16-k32:16:32 w16-nesterov-k32:16:32:nesterov \
+    w64-k1:64:1 w64-k4:64:4 w64-k8:64:8}; do
   IFS=: read -r name w k outer <<<"$alt"
   run "$name" 6 --set dist.workers="$w" --set dist.sync_every="$k" --set dist.outer="${outer:-bmuf}"
 done
@@ -57,6 +60,8 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null && [ -f "$anchors/ddp_charlm.p
   for w in 4 16 64; do
     ddp "ddp-w$w" 6 --batch $((32 * w)) --lr "$w"
   done
+  ddp ddp-w16-sqrt 6 --batch 512 --lr 4
+  ddp ddp-w64-sqrt 6 --batch 2048 --lr 8
 else
   echo "scale: no python3-torch or no $anchors/ddp_charlm.py: PyTorch DDP left out" >&2
 fi

@@ -10,7 +10,8 @@ on a standalone cluster of W executors on this machine; from them the round-cost
 
     t(W, P) = a + b·W + c·W·P/1e6  (the driver's CPU time per round, a least-squares fit: its Java threads',
                                     without the JIT compiler, which a long run amortizes, and the GC)
-            + d                    (a task's own CPU time: deserialization and result, the mean)
+            + d                    (a task's own CPU time: deserialization and result, the mean at the smallest W
+                                    measured, where executors do not outnumber the cores)
             + 4·P·(W + 1) bytes at 10 Gb/s (the broadcast and the W results through the driver's link)
             + 5 messages of 50 µs  (launch, task binary, broadcast location and block, result)
 
@@ -81,7 +82,8 @@ class Model:
     def __init__(self, costs, upper=False):
         self.upper = upper
         self.coef = fit(costs, "overhead_ms_per_round" if upper else "driver_threads_cpu_ms")
-        self.task = 0.0 if upper else sum(r["task_cpu_ms"] for r in costs) / len(costs) / 1000
+        least = [r for r in costs if r["workers"] == min(c["workers"] for c in costs)]   # the least oversubscribed
+        self.task = 0.0 if upper else sum(r["task_cpu_ms"] for r in least) / len(least) / 1000
 
     def __call__(self, w, p):
         c = self.coef
@@ -113,10 +115,12 @@ def curve_seqspark(ep, model, w, p, batch_seconds=None):
 
 
 def curve_ddp(ep, step_seconds, w, p):
+    """As curve_seqspark; a perplexity that is not finite or above 1000 (diverged) is None."""
     t, out = 0.0, []
     for e in ep:
         t += e["batches_per_worker"] * (step_seconds + allreduce(w, p))
-        out.append((e["epoch"], e["valid_ppl"], t))
+        ppl = e["valid_ppl"]
+        out.append((e["epoch"], ppl if ppl is not None and math.isfinite(ppl) and ppl < 1000 else None, t))
     return out
 
 
@@ -185,7 +189,7 @@ def main(runs, costs_file, docs):
     seq = sorted((d for d in os.listdir(runs) if os.path.exists(os.path.join(runs, d, "metrics.jsonl"))),
                  key=lambda n: (workers(n), n))
     ddp = sorted((f[:-len(".jsonl")] for f in os.listdir(runs) if f.startswith("ddp-w") and f.endswith(".jsonl")),
-                 key=workers) if step else []
+                 key=lambda n: (workers(n), n)) if step else []
     rows, curves = [], []
     t1 = time_to(curve_seqspark(base, model, 1, p, batch_seconds), target)
     t1u = time_to(curve_seqspark(base, upper, 1, p), target)
@@ -194,26 +198,39 @@ def main(runs, costs_file, docs):
         if name.startswith("ddp"):
             ep = ddp_epochs(runs, name)
             c = cu = curve_ddp(ep, step_seconds, w, p)
-            label, rounds, final = f"PyTorch DDP W={w}", ep[-1]["batches_per_worker"], ep[-1]["valid_ppl"]
+            label, rounds, final = f"PyTorch DDP W={w}, lr {ep[-1]['lr']:g}", ep[-1]["batches_per_worker"], c[-1][1]
         else:
             ep = epochs(runs, name)
             c, cu = curve_seqspark(ep, model, w, p, batch_seconds), curve_seqspark(ep, upper, w, p)
             rounds, final = sum(e["rounds"] for e in ep) / len(ep), ep[-1]["valid_perplexity"]
             label = f"W={w} {name[len(name.split('-')[0]) + 1:] or 'defaults'}"
         t, tu = time_to(c, target), time_to(cu, target)
-        rows.append((label, w, len(ep), final, c[-1][2] / len(c), rounds, t,
+        per_round = allreduce(w, p) if name.startswith("ddp") else model(w, p) if w > 1 else 0.0
+        share = rounds * per_round / (c[-1][2] / len(c))
+        rows.append((label, w, len(ep), final, c[-1][2] / len(c), rounds, share, t,
                      None if t is None or t1 is None else t1 / t, None if tu is None or t1u is None else t1u / tu))
-        curves.append((label, c, name.startswith("ddp")))
+        if any(q for _, q, _ in c):
+            curves.append((label, [x for x in c if x[1]], name.startswith("ddp")))
     svg(curves, target, os.path.join(docs, "scale-seconds.svg"))
-    md = ["| run | W | epochs | final valid ppl | simulated s / epoch | rounds (DDP: steps) / epoch | time to quality (s) "
-          "| sooner than W=1 | sooner, this machine's round costs |",
-          "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for label, w, n, ppl, spe, rounds, t, speed, speed_upper in rows:
+    md = ["| run | W | epochs | final valid ppl | simulated s / epoch | rounds (DDP: steps) / epoch | their share "
+          "| time to quality (s) | sooner than W=1 | sooner, this machine's round costs |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, w, n, ppl, spe, rounds, share, t, speed, speed_upper in rows:
         fmt = lambda x: "–" if x is None else f"{x:.1f}×"
-        md.append(f"| {label} | {w} | {n} | {ppl:.3f} | {spe:.1f} | {rounds:.0f} | "
+        md.append(f"| {label} | {w} | {n} | {'diverged' if ppl is None else f'{ppl:.3f}'} | {spe:.1f} | {rounds:.0f} | "
+                  f"{share:.0%} | "
                   f"{'not reached' if t is None else f'{t:.0f}'} | {fmt(speed)} | "
                   f"{'–' if label.startswith('PyTorch') else fmt(speed_upper)} |")
     text = ["# Scale study: time to quality on W one-core executors", "",
+            "How soon W one-core executors reach one worker's model, simulated from measurements on one machine: the "
+            "runs' quality epoch by epoch (Spark local mode), W=1's training time per batch, and what a round costs on "
+            "a standalone cluster of W executors (`tools/round_cost.sh`). An epoch on W executors takes its batches "
+            "per shard at W=1's seconds per batch, plus its rounds at t(W, P) each; PyTorch DDP's epoch takes its "
+            "steps at PyTorch's seconds per batch of 32 on one core plus a ring all-reduce of the gradient per step. "
+            "Time to quality is the simulated time until validation perplexity first reaches the bar. The last "
+            "column replaces the model by what this machine measured: the training as timed here (W shards sharing "
+            "two cores) and the wall time a round took beyond training — an upper bound. Method and formulas: "
+            "`tools/scale_report.py`.", "",
             f"Generated by `tools/scale.sh`. Model: char GRU, {p:,} parameters. Quality bar: 1.02 × W=1's final "
             f"validation perplexity = {target:.3f}. One batch of 32 × 35 on one core: SeqSpark "
             f"{batch_seconds * 1000:.1f} ms" + (f", PyTorch {step_seconds * 1000:.1f} ms." if step_seconds else "."),

@@ -118,7 +118,8 @@ public final class Settings {
                 v -> isInt(v, 0));
         key("dist.sync_every", "auto", "auto | K | K1,K2,...",
                 "combine the workers' models every K batches of each worker (a block); 0 = once per epoch; auto = "
-                        + "ceil(200 / W^2) (W = 2: 50, 4: 13, 8: 4; once per epoch for W = 1), chosen by measurement",
+                        + "max(ceil(200 / W^2), min(W, 16)) (W = 2: 50, 4: 13, 8: 8, 16 and more: 16), once per epoch "
+                        + "for W = 1; chosen by measurement",
                 v -> v.equals("auto") || v.matches("\\d+(\\s*,\\s*\\d+)*"));
         key("dist.outer", "bmuf", "bmuf | nesterov | average",
                 "how the driver combines the workers' models: block momentum with Nesterov (BMUF, Chen and Huo 2016), "
@@ -319,15 +320,18 @@ public final class Settings {
     }
 
     /**
-     * dist.sync_every=auto: K = ceil(200 / W²) batches per worker per block, chosen by measurement (docs/distributed.md).
-     * A round is a Spark job, about 25 ms of scheduling and transfer whatever K: at W = 2 a block of 50 batches
-     * keeps that under 3% of an epoch (GRU-256), and BMUF still ends where one worker does; more workers need
-     * shorter blocks to keep that quality (W = 4: 13, W = 8: 4), as their momentum spans W blocks.
+     * dist.sync_every=auto, chosen by measurement (docs/distributed.md, docs/scale.md): K = max(ceil(200 / W²),
+     * min(W, 16)) batches per worker per block. With few workers, ceil(200 / W²): at W = 2 a block of 50 batches
+     * keeps the rounds a few percent of an epoch and BMUF still ends where one worker does, and more workers need
+     * shorter blocks to keep that quality (W = 4: 13), as their momentum spans W blocks. But a round's cost grows
+     * with W, so a block is at least W batches long, up to 16: on a simulated cluster W = 8 reached one worker's
+     * quality soonest with 8 (of 4, 8) and W = 16 with 16 (of 1, 8, 16, 32; 32 as soon but worse at the end).
      */
     static final int BLOCK_SCALE = 200;
+    static final int LONGEST_FLOOR = 16;
 
     /**
-     * dist.sync_every: K batches per worker per round (0: once per epoch), epoch by epoch; auto = ceil(200 / W²).
+     * dist.sync_every: K batches per worker per round (0: once per epoch), epoch by epoch; auto as above.
      * One worker whose outer update is plain averaging (the default) trains its epochs without rounds, whatever
      * K: a round would change nothing but the time.
      */
@@ -340,7 +344,8 @@ public final class Settings {
             return SyncSchedule.parse(k);
         }
         long w2 = (long) workers * workers;
-        return SyncSchedule.every(workers <= 1 ? 0 : (int) Math.max(1, (BLOCK_SCALE + w2 - 1) / w2));
+        return SyncSchedule.every(workers <= 1 ? 0
+                : (int) Math.max((BLOCK_SCALE + w2 - 1) / w2, Math.min(workers, LONGEST_FLOOR)));
     }
 
     /** dist.outer, dist.block_momentum and dist.block_lr (auto: BMUF's 1 − 1/W and 1, DiLoCo's 0.9 and 0.7). */
