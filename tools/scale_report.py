@@ -48,8 +48,12 @@ def epochs(runs, name):
 
 
 def ddp_epochs(runs, name):
+    """The epochs of a DDP run, the last record of each (a rerun appends)."""
     f = os.path.join(runs, name + ".jsonl")
-    return [json.loads(l) for l in open(f) if l.strip() and not l.startswith("#")] if os.path.exists(f) else None
+    if not os.path.exists(f):
+        return None
+    by_epoch = {e["epoch"]: e for e in (json.loads(l) for l in open(f) if l.strip() and not l.startswith("#"))}
+    return [by_epoch[k] for k in sorted(by_epoch)]
 
 
 def parameters(runs, name):

@@ -67,7 +67,11 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
         this.config = config;
         this.labels = labels;
         this.outer = settings.outerUpdate(w);
-        this.syncEvery = settings.syncEvery(w);
+        int fewest = Integer.MAX_VALUE;
+        for (int k = 0; k < w; k++) {
+            fewest = Math.min(fewest, task.batches(corpus.shardSize(k), 0, k));
+        }
+        this.syncEvery = settings.syncEvery(w, fewest);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         this.workers = new SparkWorkers<>(jsc, corpus, task);
         this.master = jsc.master();

@@ -118,8 +118,8 @@ public final class Settings {
                 v -> isInt(v, 0));
         key("dist.sync_every", "auto", "auto | K | K1,K2,...",
                 "combine the workers' models every K batches of each worker (a block); 0 = once per epoch; auto = "
-                        + "max(ceil(200 / W^2), min(W, 16)) (W = 2: 50, 4: 13, 8: 8, 16 and more: 16), once per epoch "
-                        + "for W = 1; chosen by measurement",
+                        + "max(ceil(200 / W^2), min(W, 16, a shard's batches / 25)) (W = 2: 50, 4: 13, 8: 8, 16 and "
+                        + "more: 16, with 25 rounds an epoch at least), once per epoch for W = 1; chosen by measurement",
                 v -> v.equals("auto") || v.matches("\\d+(\\s*,\\s*\\d+)*"));
         key("dist.outer", "bmuf", "bmuf | nesterov | average",
                 "how the driver combines the workers' models: block momentum with Nesterov (BMUF, Chen and Huo 2016), "
@@ -321,21 +321,29 @@ public final class Settings {
 
     /**
      * dist.sync_every=auto, chosen by measurement (docs/distributed.md, docs/scale.md): K = max(ceil(200 / W²),
-     * min(W, 16)) batches per worker per block. With few workers, ceil(200 / W²): at W = 2 a block of 50 batches
-     * keeps the rounds a few percent of an epoch and BMUF still ends where one worker does, and more workers need
-     * shorter blocks to keep that quality (W = 4: 13), as their momentum spans W blocks. But a round's cost grows
-     * with W, so a block is at least W batches long, up to 16: on a simulated cluster W = 8 reached one worker's
-     * quality soonest with 8 (of 4, 8) and W = 16 with 16 (of 1, 8, 16, 32; 32 as soon but worse at the end).
+     * min(W, 16, B / 25)) batches per worker per block, B a shard's batches per epoch. With few workers,
+     * ceil(200 / W²): at W = 2 a block of 50 batches keeps the rounds a few percent of an epoch and BMUF still ends
+     * where one worker does, and more workers need shorter blocks to keep that quality (W = 4: 13), as their
+     * momentum spans W blocks. But a round's cost grows with W, so a block is at least W batches long, up to 16: on a
+     * simulated cluster W = 8 reached one worker's quality soonest with 8 (of 4, 8) and W = 16 with 16 (of 1, 8, 16,
+     * 32) — as long as an epoch keeps 25 rounds: with fewer, quality per epoch falls (W = 16 on a 1.2 MB book, 60
+     * batches a shard: K = 16 ended 31% behind one worker after 10 epochs, K = 2 level with it).
      */
     static final int BLOCK_SCALE = 200;
     static final int LONGEST_FLOOR = 16;
+    static final int MIN_ROUNDS = 25;
+
+    /** dist.sync_every for shards large enough that the floor's round count never binds. */
+    public SyncSchedule syncEvery(int workers) {
+        return syncEvery(workers, Integer.MAX_VALUE);
+    }
 
     /**
-     * dist.sync_every: K batches per worker per round (0: once per epoch), epoch by epoch; auto as above.
-     * One worker whose outer update is plain averaging (the default) trains its epochs without rounds, whatever
-     * K: a round would change nothing but the time.
+     * dist.sync_every: K batches per worker per round (0: once per epoch), epoch by epoch; auto as above, with
+     * {@code shardBatches} the fewest batches a shard has in an epoch. One worker whose outer update is plain
+     * averaging (the default) trains its epochs without rounds, whatever K: a round would change nothing but the time.
      */
-    public SyncSchedule syncEvery(int workers) {
+    public SyncSchedule syncEvery(int workers, int shardBatches) {
         String k = get("dist.sync_every");
         if (workers <= 1 && outerUpdate(workers).isAveraging()) {
             return SyncSchedule.every(0);
@@ -344,8 +352,8 @@ public final class Settings {
             return SyncSchedule.parse(k);
         }
         long w2 = (long) workers * workers;
-        return SyncSchedule.every(workers <= 1 ? 0
-                : (int) Math.max((BLOCK_SCALE + w2 - 1) / w2, Math.min(workers, LONGEST_FLOOR)));
+        int floor = Math.min(Math.min(workers, LONGEST_FLOOR), Math.max(1, shardBatches / MIN_ROUNDS));
+        return SyncSchedule.every(workers <= 1 ? 0 : (int) Math.max((BLOCK_SCALE + w2 - 1) / w2, floor));
     }
 
     /** dist.outer, dist.block_momentum and dist.block_lr (auto: BMUF's 1 − 1/W and 1, DiLoCo's 0.9 and 0.7). */

@@ -186,6 +186,8 @@ class TrainCommandTest {
         assertEquals(List.of(0, 50, 13, 8, 8, 16, 16), List.of(s.syncEvery(1).batches(0), s.syncEvery(2).batches(0),
                 s.syncEvery(4).batches(0), s.syncEvery(5).batches(0), s.syncEvery(8).batches(0),
                 s.syncEvery(16).batches(0), s.syncEvery(64).batches(0)));
+        assertEquals(List.of(2, 16, 50), List.of(s.syncEvery(16, 60).batches(0), s.syncEvery(16, 449).batches(0),
+                s.syncEvery(2, 148).batches(0)), "an epoch keeps 25 rounds; the short-block rule first");
         assertEquals("bmuf (block momentum 0.75, block lr 1)", s.outerUpdate(4).toString());
         assertEquals(0.0, s.outerUpdate(1).momentum(), "one worker: plain averaging");
         Settings avg = Settings.of(java.util.Map.of(), "--set", List.of("dist.outer=average", "dist.sync_every=5"));
