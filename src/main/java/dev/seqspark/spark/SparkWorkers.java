@@ -54,7 +54,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         /** The weights to start from (a fresh copy). */
         float[] start() {
             float[] w = new float[weights.length / Float.BYTES];
-            ByteBuffer.wrap(weights).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(w);
+            Outcome.floats(weights).get(w);
             return w;
         }
     }
@@ -83,9 +83,13 @@ public final class SparkWorkers<S extends Shard> implements Workers {
             return b.array();
         }
 
+        /** Little-endian weight bytes read as floats, without a copy. */
+        static java.nio.FloatBuffer floats(byte[] bytes) {
+            return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        }
+
         void addTo(RoundSum sum) {
-            sum.add(ByteBuffer.wrap(weights).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer(), batches, lossSum, examples,
-                    tokens, finite, seconds);
+            sum.add(floats(weights), batches, lossSum, examples, tokens, finite, seconds);
         }
     }
 

@@ -41,6 +41,12 @@ import org.junit.jupiter.api.io.TempDir;
 class SparkTrainingTest {
     static final TokenizerConfig TOK = new TokenizerConfig(TokenizerConfig.Level.CHAR, true, true);
     static final TrainConfig CFG = new TrainConfig(4, 8, Partitioning.SEQUENTIAL, null, "adam", 0.01, 1.0, 3);
+
+    /** A one-layer GRU of 16 units over {@code c}'s vocabulary, trained with {@link #CFG}. */
+    static LanguageModelTask gru16(ShardedCorpus c) {
+        return new LanguageModelTask(new LanguageModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1, true, 0), CFG,
+                c.validDims);
+    }
     static SparkSession spark;
     static JavaSparkContext jsc;
     @TempDir
@@ -187,8 +193,7 @@ class SparkTrainingTest {
     @Test
     void retriedTasksGiveTheSameWeights() {
         try (ShardedCorpus c = corpus(2, 0.1)) {
-            LanguageModelTask task = new LanguageModelTask(new LanguageModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1,
-                    true, 0), CFG, c.validDims);
+            LanguageModelTask task = gru16(c);
             ModelState start = ShardTrainer.startingFrom(task, task.spec().initParams(4).values);
             for (dev.seqspark.train.OuterUpdate outer : List.of(dev.seqspark.train.OuterUpdate.average(),
                     dev.seqspark.train.OuterUpdate.bmuf(0.5, 1.0))) {
@@ -206,8 +211,7 @@ class SparkTrainingTest {
         // Three shards on two task slots (one task trains two), Adam's moments kept on the executor between rounds:
         // forgetting them after every round, as a lost executor would, makes every task replay its shard's epoch.
         try (ShardedCorpus c = corpus(3, 0.1)) {
-            LanguageModelTask task = new LanguageModelTask(new LanguageModelSpec(CellType.GRU, c.vocab.size(), 0, 16, 1,
-                    true, 0), CFG, c.validDims);
+            LanguageModelTask task = gru16(c);
             ModelState start = ShardTrainer.startingFrom(task, task.spec().initParams(5).values);
             dev.seqspark.train.OuterUpdate bmuf = dev.seqspark.train.OuterUpdate.bmuf(0.5, 1.0);
             ModelState kept = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 2, bmuf, null).run(start, 0, 2);
