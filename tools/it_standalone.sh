@@ -8,6 +8,9 @@
 #   2. train in client mode, one executor SIGKILLed mid-epoch: it finishes by itself, same weights byte for byte;
 #   3. train in client mode, the driver SIGKILLed mid-epoch, then the same command with --resume: same weights;
 #   4. score and generate (one prefix, and a file of prefixes on Spark) from the HDFS model, outputs on HDFS;
+#   5. executors that come and go: an executor decommissioned gracefully mid-epoch (spark.decommission.enabled,
+#      SIGPWR), then dynamic allocation adding and removing executors all through a run (against an undisturbed
+#      run with fixed executors); each leaves the weights byte for byte those of the undisturbed run;
 # then checks the models, metrics and outputs copied back from HDFS, that every executor loaded the OpenBLAS
 # bundled in the application jar and multiplied the way its driver told it to, and that nothing is left running.
 # Exit 0 = pass.
@@ -43,6 +46,7 @@ rm -rf "$it"
 mkdir -p "$it"
 corpus=$it/corpus.txt
 head -n 800 "$root/data/tom_sawyer.txt" >"$corpus"
+head -n 4800 "$root/data/tom_sawyer.txt" >"$it/corpus-large.txt"
 printf 'tom\n\nbecky thatcher\nhuck\n' >"$it/prefixes.txt"
 
 # 0. What seqspark-submit hands spark-submit (a stand-in SPARK_HOME whose spark-submit prints its arguments):
@@ -70,7 +74,7 @@ step "0. seqspark-submit: addresses left to Spark's configuration, log configura
 [ -s "$root/target/minihdfs-classpath.txt" ] && [ -d "$root/target/test-classes/dev/seqspark/it" ] \
   || (cd "$root" && mvn -B -q -Dstyle.color=never test-compile dependency:build-classpath@minihdfs-classpath) >&2
 java -Xmx384m -cp "$root/target/test-classes:$(cat "$root/target/minihdfs-classpath.txt")" dev.seqspark.it.MiniHdfs \
-  serve "$it/hdfs-data" "$it/hdfs.uri" "$corpus=/it/corpus.txt" "$it/prefixes.txt=/it/prefixes.txt" \
+  serve "$it/hdfs-data" "$it/hdfs.uri" "$corpus=/it/corpus.txt" "$it/corpus-large.txt=/it/corpus-large.txt" "$it/prefixes.txt=/it/prefixes.txt" \
   "$root/conf/char-gru.properties=/it/conf/char-gru.properties" >"$it/hdfs.log" 2>&1 &
 hdfs_pid=$!
 url=$("$root/submit-scripts/start-cluster")
@@ -176,11 +180,51 @@ grep -q "^score: [0-9,]* records  [0-9,]* tokens  done in .*written to $nn/it/sc
 grep -q "^generate: 4 prefixes  60 tokens generated  done in" "$it/generate-batch.err" || fail "batch generate's totals line"
 step "4. score and generate from the HDFS model"
 
+# 5a. Graceful decommissioning (Spark's spark.decommission.enabled): one executor told to leave mid-epoch (SIGPWR,
+# what a cloud's notice of a spot instance's end sends), the way a cluster manager retires it. It finishes nothing
+# more, its cached shard and kept shard states go with it; the master starts a new executor in its place.
+submit_bg --deploy-mode client --conf spark.decommission.enabled=true -- "${train_args[@]}" --output "$nn/it/decommission" \
+  >"$it/decommission.out" 2>"$it/decommission.err" &
+job=$!
+wait_for "$it/decommission.err" "train: epoch 2/3  round " "$job"
+victim=$(pgrep -f "$SEQSPARK_CLUSTER_DIR/spark-home/.*CoarseGrainedExecutorBackend" | head -1 || true)
+[ -n "$victim" ] || fail "no executor to decommission"
+kill -PWR "$victim"
+wait "$job" || { tail -20 "$it/decommission.err" >&2; fail "the job with a decommissioned executor did not finish"; }
+job=
+grep -q "Received executor [0-9]* decommissioned message" "$it/decommission.err" || fail "the driver was not told of the decommissioning"
+kill -0 "$victim" 2>/dev/null && fail "the decommissioned executor $victim is still running"
+step "5a. executor $victim decommissioned in epoch 2: it left, the job finished by itself"
+
+# 5b. Dynamic allocation (with shuffle tracking, as on a cluster without an external shuffle service): from one
+# executor, at most two, an idle one removed at once. Three shards on two slots leave one executor idle every
+# round, so it is removed, and the next round's waiting task brings a new one: executors come and go all through
+# the run, each new one without the shards' cached data or kept states. Against the same job on fixed executors.
+dyn_args=(train --config "$nn/it/conf/char-gru.properties" --set "data.path=$nn/it/corpus-large.txt"
+  --set model.hidden_size=384 --set train.epochs=2 --set dist.workers=3 --set dist.sync_every=28 --set generate.length=0)
+submit --deploy-mode client -- "${dyn_args[@]}" --output "$nn/it/fixed" >"$it/fixed.out" 2>"$it/fixed.err" \
+  || { tail -20 "$it/fixed.err" >&2; fail "the fixed-executor run failed"; }
+submit --deploy-mode client --conf spark.dynamicAllocation.enabled=true \
+  --conf spark.dynamicAllocation.shuffleTracking.enabled=true --conf spark.dynamicAllocation.initialExecutors=1 \
+  --conf spark.dynamicAllocation.minExecutors=1 --conf spark.dynamicAllocation.maxExecutors=2 \
+  --conf spark.dynamicAllocation.executorIdleTimeout=0s --conf spark.dynamicAllocation.cachedExecutorIdleTimeout=0s \
+  --conf spark.dynamicAllocation.schedulerBacklogTimeout=1s -- "${dyn_args[@]}" --output "$nn/it/dynamic" \
+  >"$it/dynamic.out" 2>"$it/dynamic.err" || { tail -20 "$it/dynamic.err" >&2; fail "the dynamic-allocation run failed"; }
+# The master's log says what the application asked for: executors removed, and executors added after a removal.
+app=$(sed -n 's/.*Registered app .* with ID \(app-[0-9-]*\)$/\1/p' "$SEQSPARK_CLUSTER_DIR/logs/master.log" | tail -1)
+sed -n "/Registered app .* $app\$/,\$p" "$SEQSPARK_CLUSTER_DIR/logs/master.log" \
+  | grep -E "Launching executor $app/|$app requests to kill executors" >"$it/dynamic.executors" || true
+removed=$(grep -c "requests to kill executors" "$it/dynamic.executors" || true)
+added=$(sed -n '/requests to kill executors/,$p' "$it/dynamic.executors" | grep -c "Launching executor" || true)
+[ "$removed" -ge 1 ] && [ "$added" -ge 1 ] \
+  || { cat "$it/dynamic.executors" >&2; fail "dynamic allocation did not add and remove executors during the run"; }
+step "5b. dynamic allocation: $removed executors removed, $added added after a removal, during one run"
+
 # Everything written to HDFS, copied back exactly, checked here.
 java -Xmx256m -cp "$root/target/test-classes:$(cat "$root/target/minihdfs-classpath.txt")" dev.seqspark.it.MiniHdfs \
   get "$nn/it" "$it/from-hdfs" 2>>"$it/hdfs.log" || fail "cannot copy /it back from HDFS"
 h=$it/from-hdfs
-for d in ref executor-kill driver-kill; do
+for d in ref executor-kill driver-kill decommission fixed dynamic; do
   for f in _SEQSPARK_COMMIT config.json vocab.json weights.safetensors metrics.jsonl checkpoint.json; do
     [ -s "$h/$d/$f" ] || fail "$nn/it/$d/$f missing"
   done
@@ -189,26 +233,32 @@ cmp "$h/ref/weights.safetensors" "$h/executor-kill/weights.safetensors" \
   || fail "an executor killed mid-training changed the weights"
 cmp "$h/ref/weights.safetensors" "$h/driver-kill/weights.safetensors" \
   || fail "a driver killed mid-epoch and --resume changed the weights"
-leftovers=$(ls -a "$h" | grep -E '^\.(ref|executor-kill|driver-kill)\.(tmp|old)-' || true)
+cmp "$h/ref/weights.safetensors" "$h/decommission/weights.safetensors" \
+  || fail "an executor decommissioned mid-epoch changed the weights"
+cmp "$h/fixed/weights.safetensors" "$h/dynamic/weights.safetensors" \
+  || fail "executors added and removed by dynamic allocation changed the weights"
+leftovers=$(ls -a "$h" | grep -E '^\.[a-z-]+\.(tmp|old)-' || true)
 [ -z "$leftovers" ] || fail "leftovers on HDFS: $leftovers"
 ls "$h/scores"/part-* >/dev/null 2>&1 && [ -e "$h/scores/_SUCCESS" ] || fail "no score output on HDFS"
 ls "$h/generated"/part-* >/dev/null 2>&1 || fail "no generate output on HDFS"
 python3 - "$h" <<'PY' || fail "models or metrics are wrong"
 import json, sys
 h = sys.argv[1]
-for d in ("ref", "executor-kill", "driver-kill"):
+for d, epochs, workers in [("ref", 3, 2), ("executor-kill", 3, 2), ("driver-kill", 3, 2), ("decommission", 3, 2),
+                           ("fixed", 2, 3), ("dynamic", 2, 3)]:
     m = [json.loads(l) for l in open(f"{h}/{d}/metrics.jsonl")]
-    assert [x["epoch"] for x in m] == [1, 2, 3], (d, m)
-    assert all(x["workers"] == 2 and x["tokens_per_second"] > 0 and x["valid_perplexity"] < 40 for x in m), (d, m)
-    assert json.load(open(f"{h}/{d}/checkpoint.json"))["epochs_done"] == 3, d
+    assert [x["epoch"] for x in m] == list(range(1, epochs + 1)), (d, m)
+    assert all(x["workers"] == workers and x["tokens_per_second"] > 0 and x["valid_perplexity"] < 40 for x in m), (d, m)
+    assert json.load(open(f"{h}/{d}/checkpoint.json"))["epochs_done"] == epochs, d
 c = json.load(open(f"{h}/ref/config.json"))
 assert c["format"] == "seqspark-model" and c["cell"] == "gru" and c["hidden_size"] == 32, c
 assert len(json.load(open(f"{h}/ref/vocab.json"))["tokens"]) == c["vocab_size"]
 rows = [json.loads(l) for p in __import__("glob").glob(f"{h}/generated/part-*") for l in open(p)]
 assert sorted(r["id"] for r in rows) == [0, 1, 2, 3], rows
+m = [json.loads(l) for l in open(f"{h}/ref/metrics.jsonl")]
 print("it: metrics", [(x["epoch"], round(x["valid_perplexity"], 3)) for x in m], file=sys.stderr)
 PY
-step "weights byte for byte equal to the reference after an executor kill and after a driver kill + --resume"
+step "weights byte for byte equal to the undisturbed run's after an executor kill, a driver kill + --resume, a decommissioning, dynamic allocation"
 
 # Every executor that did any work loaded the OpenBLAS bundled in the application jar (start-cluster leaves it
 # out of the cluster's own jars), whatever the machine has installed; every application had such executors.
@@ -250,4 +300,4 @@ if pgrep -f "$it/" >/dev/null; then
   pgrep -af "$it/" >&2
   fail "processes of the cluster or of HDFS are still running"
 fi
-echo "it: PASS (HDFS + standalone cluster: cluster deploy mode, executor kill, driver kill + resume, score, generate; $(( $(date +%s) - t0 )) s)" >&2
+echo "it: PASS (HDFS + standalone cluster: cluster deploy mode, executor kill, driver kill + resume, score, generate, decommissioning, dynamic allocation; $(( $(date +%s) - t0 )) s)" >&2
