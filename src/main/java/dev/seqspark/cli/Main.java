@@ -15,7 +15,17 @@ import picocli.CommandLine;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int code = run(args);
+        // A driver in a YARN ApplicationMaster (cluster deploy mode) must return: the AM reports the application's
+        // final status when main ends, and an exit before that is reported as a failure (exit code 16).
+        if (System.getProperty("spark.yarn.app.id") != null) {
+            if (code != 0) {
+                throw new IllegalStateException("seqspark " + (args.length > 0 ? args[0] : "")
+                        + " failed with exit code " + code + " (its error is on the line above)");
+            }
+            return;
+        }
+        System.exit(code);
     }
 
     /** Runs the command line and returns its exit code (0 success, 1 failed job, 2 bad usage or input). */

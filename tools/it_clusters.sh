@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Integration test (run by .ci/run through `mvn verify`; `-DskipITs` skips it). On this machine it starts a real
-# HDFS (dev.seqspark.it.MiniHdfs: Hadoop's MiniDFSCluster, NameNode and DataNode on 127.0.0.1, in a JVM of its
-# own) and a real Spark standalone cluster (submit-scripts/start-cluster: one master, two one-core workers), then,
-# every job submitted with submit-scripts/seqspark-submit and every path on HDFS:
+# HDFS and YARN (dev.seqspark.it.MiniHadoop: Hadoop's MiniDFSCluster and MiniYARNCluster, NameNode, DataNode,
+# ResourceManager and NodeManager on 127.0.0.1, in a JVM of their own) and a real Spark standalone cluster
+# (submit-scripts/start-cluster: one master, two one-core workers), then, every job submitted with
+# submit-scripts/seqspark-submit and every path on HDFS, on the standalone cluster:
 #   0. (before anything starts) what seqspark-submit hands spark-submit: no pinned address, the log configuration;
 #   1. train in cluster deploy mode (config, corpus and model on HDFS): the undisturbed reference run;
 #   2. train in client mode, one executor SIGKILLed mid-epoch: it finishes by itself, same weights byte for byte;
@@ -11,6 +12,11 @@
 #   5. executors that come and go: an executor decommissioned gracefully mid-epoch (spark.decommission.enabled,
 #      SIGPWR), then dynamic allocation adding and removing executors all through a run (against an undisturbed
 #      run with fixed executors); each leaves the weights byte for byte those of the undisturbed run;
+# then on YARN (SPARK_HOME a stand-in Spark 4.1.0 distribution with YARN support, HADOOP_CONF_DIR the cluster's):
+#   6. train in cluster deploy mode (the driver in the ApplicationMaster's container): the standalone run's bytes;
+#   7. train in client mode, one executor's container SIGKILLed mid-epoch: it finishes by itself, the same bytes;
+#   8. score and predict from models on HDFS in client mode: the same outputs as local mode's;
+#   and every application's final state as YARN reports it;
 # then checks the models, metrics and outputs copied back from HDFS, that every executor loaded the OpenBLAS
 # bundled in the application jar and multiplied the way its driver told it to, and that nothing is left running.
 # Exit 0 = pass.
@@ -23,17 +29,18 @@ export SPARK_LOCAL_IP=127.0.0.1
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export SEQSPARK_MASTER_PORT=${SEQSPARK_MASTER_PORT:-$(free_port)}
 export SEQSPARK_UI_PORT=${SEQSPARK_UI_PORT:-$(free_port)}   # Spark moves to the next port if one is taken
-hdfs_pid= job= job2=
+hadoop_pid= job= job2=
+hconf=$it/hadoop-conf
 cleanup() {
   for j in $job $job2; do
     if kill -0 "$j" 2>/dev/null; then kill "$j" 2>/dev/null || true; wait "$j" 2>/dev/null || true; fi
   done
   "$root/submit-scripts/stop-cluster" 2>/dev/null || true
-  if [ -n "$hdfs_pid" ] && kill -0 "$hdfs_pid" 2>/dev/null; then
-    touch "$it/hdfs.uri.stop"
-    for _ in $(seq 1 50); do kill -0 "$hdfs_pid" 2>/dev/null || break; sleep 0.2; done
-    kill "$hdfs_pid" 2>/dev/null || true
-    wait "$hdfs_pid" 2>/dev/null || true
+  if [ -n "$hadoop_pid" ] && kill -0 "$hadoop_pid" 2>/dev/null; then
+    touch "$hconf/stop"
+    for _ in $(seq 1 50); do kill -0 "$hadoop_pid" 2>/dev/null || break; sleep 0.2; done
+    kill "$hadoop_pid" 2>/dev/null || true
+    wait "$hadoop_pid" 2>/dev/null || true
   fi
 }
 trap cleanup EXIT
@@ -70,23 +77,27 @@ a=$(args --master spark://h:7077)
 grep -q -- "-Dlog4j2.configurationFile=$root/conf/log4j2.properties\]" <<<"$a" || fail "client mode: the driver's log configuration"
 step "0. seqspark-submit: addresses left to Spark's configuration, log configuration shipped or local as it must be"
 
-# HDFS, in the background while the Spark cluster starts.
-[ -s "$root/target/minihdfs-classpath.txt" ] && [ -d "$root/target/test-classes/dev/seqspark/it" ] \
-  || (cd "$root" && mvn -B -q -Dstyle.color=never test-compile dependency:build-classpath@minihdfs-classpath) >&2
-java -Xmx384m -cp "$root/target/test-classes:$(cat "$root/target/minihdfs-classpath.txt")" dev.seqspark.it.MiniHdfs \
-  serve "$it/hdfs-data" "$it/hdfs.uri" "$corpus=/it/corpus.txt" "$it/corpus-large.txt=/it/corpus-large.txt" "$it/prefixes.txt=/it/prefixes.txt" \
-  "$root/conf/char-gru.properties=/it/conf/char-gru.properties" >"$it/hdfs.log" 2>&1 &
-hdfs_pid=$!
+# HDFS and YARN, in the background while the Spark cluster starts (YARN's directories go under $it/hadoop).
+for f in minihadoop-classpath spark-yarn-classpath; do
+  [ -s "$root/target/$f.txt" ] && [ -d "$root/target/test-classes/dev/seqspark/it" ] \
+    || (cd "$root" && mvn -B -q -Dstyle.color=never test-compile dependency:build-classpath@$f) >&2
+done
+hadoop_cp=$root/target/test-classes:$(cat "$root/target/minihadoop-classpath.txt")
+mkdir -p "$it/hadoop"
+(cd "$it/hadoop" && exec java -Xmx1g @"$root/conf/jvm.options" -Dtest.build.data="$it/hadoop" -cp "$hadoop_cp" \
+  dev.seqspark.it.MiniHadoop serve "$it/hadoop" "$hconf" "$corpus=/it/corpus.txt" "$it/corpus-large.txt=/it/corpus-large.txt" \
+  "$it/prefixes.txt=/it/prefixes.txt" "$root/conf/char-gru.properties=/it/conf/char-gru.properties") >"$it/hadoop.log" 2>&1 &
+hadoop_pid=$!
 url=$("$root/submit-scripts/start-cluster")
 step "Spark standalone cluster up at $url"
-for _ in $(seq 1 300); do
-  [ -s "$it/hdfs.uri" ] && break
-  kill -0 "$hdfs_pid" 2>/dev/null || { tail -20 "$it/hdfs.log" >&2; fail "HDFS did not start"; }
+for _ in $(seq 1 400); do
+  [ -s "$hconf/fs.uri" ] && break
+  kill -0 "$hadoop_pid" 2>/dev/null || { tail -20 "$it/hadoop.log" >&2; fail "HDFS and YARN did not start"; }
   sleep 0.3
 done
-[ -s "$it/hdfs.uri" ] || fail "HDFS did not start within 90 s (see $it/hdfs.log)"
-nn=$(cat "$it/hdfs.uri")
-step "HDFS up at $nn"
+[ -s "$hconf/fs.uri" ] || fail "HDFS and YARN did not start within 120 s (see $it/hadoop.log)"
+nn=$(cat "$hconf/fs.uri")
+step "HDFS up at $nn, YARN: $(grep -o 'YARN ResourceManager at [^,]*' "$it/hadoop.log")"
 
 submit() { SEQSPARK_DRIVER_MEMORY=1g "$root/submit-scripts/seqspark-submit" --master "$url" "$@"; }
 # The same in the background, as one process: $! is the driver's JVM itself (seqspark-submit execs java).
@@ -221,8 +232,8 @@ added=$(sed -n '/requests to kill executors/,$p' "$it/dynamic.executors" | grep 
 step "5b. dynamic allocation: $removed executors removed, $added added after a removal, during one run"
 
 # Everything written to HDFS, copied back exactly, checked here.
-java -Xmx256m -cp "$root/target/test-classes:$(cat "$root/target/minihdfs-classpath.txt")" dev.seqspark.it.MiniHdfs \
-  get "$nn/it" "$it/from-hdfs" 2>>"$it/hdfs.log" || fail "cannot copy /it back from HDFS"
+java -Xmx256m -cp "$hadoop_cp" dev.seqspark.it.MiniHadoop get "$nn/it" "$it/from-hdfs" 2>>"$it/hadoop.log" \
+  || fail "cannot copy /it back from HDFS"
 h=$it/from-hdfs
 for d in ref executor-kill driver-kill decommission fixed dynamic; do
   for f in _SEQSPARK_COMMIT config.json vocab.json weights.safetensors metrics.jsonl checkpoint.json; do
@@ -260,38 +271,166 @@ print("it: metrics", [(x["epoch"], round(x["valid_perplexity"], 3)) for x in m],
 PY
 step "weights byte for byte equal to the undisturbed run's after an executor kill, a driver kill + --resume, a decommissioning, dynamic allocation"
 
-# Every executor that did any work loaded the OpenBLAS bundled in the application jar (start-cluster leaves it
-# out of the cluster's own jars), whatever the machine has installed; every application had such executors.
-if [ "$(uname -m)" = x86_64 ]; then
-  apps=$(ls -d "$SEQSPARK_CLUSTER_DIR"/work*/app-* 2>/dev/null | xargs -n1 basename | sort -u)
-  [ -n "$apps" ] || fail "no executor logs under $SEQSPARK_CLUSTER_DIR/work*/app-*/"
-  for app in $apps; do
-    logs=$(ls "$SEQSPARK_CLUSTER_DIR"/work*/"$app"/*/stderr)
-    grep -l "BLAS native (JNIBLAS, bundled OpenBLAS" $logs >/dev/null || fail "no executor of $app loaded the bundled OpenBLAS"
-    for f in $logs; do
+# One application's executor logs (its containers' stderr, or a standalone worker's): every executor that did any
+# work loaded the OpenBLAS bundled in the application jar (no cluster here has it among its own jars), whatever
+# the machine has installed; every executor that computed took its driver's path for the time steps' multiplies
+# (VectorGemm or BLAS), set in its environment by the driver's session (Sessions.settings), all of them the same.
+check_executor_logs() {  # app, stderr files...
+  local app=$1; shift
+  if [ "$(uname -m)" = x86_64 ]; then
+    grep -l "BLAS native (JNIBLAS, bundled OpenBLAS" "$@" >/dev/null || fail "no executor of $app loaded the bundled OpenBLAS"
+    for f in "$@"; do
       if grep -q "BLAS" "$f" && ! grep -q "BLAS native (JNIBLAS, bundled OpenBLAS" "$f"; then
         grep "BLAS" "$f" >&2; fail "executor $f did not load the bundled OpenBLAS"
       fi
     done
-  done
-  step "$(echo "$apps" | wc -l) applications, every executor: $(grep -h -o "BLAS native (JNIBLAS, bundled[^)]*)" \
-    "$SEQSPARK_CLUSTER_DIR"/work*/app-*/*/stderr | sort -u)"
-fi
-
-# Every executor that computed took its driver's path for the time steps' multiplies (VectorGemm or BLAS), set in
-# its environment by the driver's session (Sessions.settings), and all executors of one application the same.
-for app in $(ls -d "$SEQSPARK_CLUSTER_DIR"/work*/app-* | xargs -n1 basename | sort -u); do
-  logs=$(ls "$SEQSPARK_CLUSTER_DIR"/work*/"$app"/*/stderr)
-  for f in $logs; do
+  fi
+  for f in "$@"; do
     if grep -q "kernels " "$f" && ! grep -q "time-step multiplies: .*(SEQSPARK_VECTOR_GEMM=\(true\|false\))$" "$f"; then
       grep "kernels " "$f" >&2; fail "executor $f chose its multiply path itself, not from its driver"
     fi
   done
-  paths=$(grep -h -o "time-step multiplies: .*" $logs | sort -u)
+  local paths
+  paths=$(grep -h -o "time-step multiplies: .*" "$@" | sort -u)
   [ -n "$paths" ] || fail "no executor of $app logged its multiply path"
   [ "$(wc -l <<<"$paths")" = 1 ] || fail "the executors of $app multiplied in different ways: $paths"
+}
+apps=$(ls -d "$SEQSPARK_CLUSTER_DIR"/work*/app-* 2>/dev/null | xargs -n1 basename | sort -u)
+[ -n "$apps" ] || fail "no executor logs under $SEQSPARK_CLUSTER_DIR/work*/app-*/"
+for app in $apps; do
+  # shellcheck disable=SC2046
+  check_executor_logs "$app" $(ls "$SEQSPARK_CLUSTER_DIR"/work*/"$app"/*/stderr)
 done
-step "every executor: $(grep -h -o "time-step multiplies: .*" "$SEQSPARK_CLUSTER_DIR"/work*/app-*/*/stderr | sort -u)"
+step "$(echo "$apps" | wc -l) standalone applications, every executor: $(grep -h -o "BLAS native (JNIBLAS, bundled[^)]*)" \
+  "$SEQSPARK_CLUSTER_DIR"/work*/app-*/*/stderr | sort -u); $(grep -h -o "time-step multiplies: .*" \
+  "$SEQSPARK_CLUSTER_DIR"/work*/app-*/*/stderr | sort -u)"
+"$root/submit-scripts/stop-cluster" >/dev/null 2>&1
+
+# YARN. SPARK_HOME: a stand-in Spark 4.1.0 distribution with YARN support (this project's Spark jars, Spark's YARN
+# module made for 4.1.0 by dev.seqspark.it.SparkYarnModule, a bin/spark-submit doing what a distribution's does);
+# as on a real cluster, the bundled OpenBLAS is not among its jars. Its jars are on the node already
+# (spark.yarn.jars=local:...), so only the application jar and the configuration travel with each job.
+dist=$it/spark-dist
+mkdir -p "$dist/jars" "$dist/conf" "$dist/bin"
+tr ':' '\n' <"$root/target/classpath.txt" | grep -v '/org/bytedeco/openblas/' \
+  | while read -r j; do [ -n "$j" ] && ln -sf "$j" "$dist/jars/"; done
+java -cp "$root/target/test-classes:$(cat "$root/target/classpath.txt")" dev.seqspark.it.SparkYarnModule \
+  "$(cat "$root/target/spark-yarn-classpath.txt")" "$dist/jars/spark-yarn_2.13-4.1.0-it.jar" 2>>"$it/hadoop.log" \
+  || fail "cannot make Spark's YARN module (see $it/hadoop.log)"
+# The containers' log configuration (Spark ships SPARK_HOME/conf with each job): executors say which BLAS and
+# multiply path they use, as on the standalone cluster.
+cp "$SEQSPARK_CLUSTER_DIR/spark-home/conf/log4j2.properties" "$dist/conf/"
+cat >"$dist/bin/spark-submit" <<SH
+#!/usr/bin/env bash
+# What a Spark distribution's bin/spark-submit does: SparkSubmit on its jars, HADOOP_CONF_DIR on the classpath.
+exec java -Xmx1g @$root/conf/jvm.options -Dlog4j2.configurationFile=$root/conf/log4j2.properties \\
+  -cp "\$HADOOP_CONF_DIR:$dist/jars/*" org.apache.spark.deploy.SparkSubmit "\$@"
+SH
+chmod +x "$dist/bin/spark-submit"
+# The README's YARN commands, with this machine's sizes (one NodeManager of 4 GB: an ApplicationMaster and two
+# one-core executors).
+yarn_opts=(--master yarn --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 768m
+  --conf spark.executor.memoryOverhead=384m --conf "spark.yarn.jars=local:$dist/jars/*" --conf spark.yarn.maxAppAttempts=1)
+yarn_submit() { HADOOP_CONF_DIR=$hconf SPARK_HOME=$dist "$root/submit-scripts/seqspark-submit" "${yarn_opts[@]}" "$@"; }
+yarn_submit_bg() { HADOOP_CONF_DIR=$hconf SPARK_HOME=$dist exec "$root/submit-scripts/seqspark-submit" "${yarn_opts[@]}" "$@"; }
+yarn_logs=$(sed -n 's/.*container logs under \(.*\)$/\1/p' "$it/hadoop.log")
+[ -d "$yarn_logs" ] || fail "YARN's work directory is not known (see $it/hadoop.log)"
+# The directory of the newest application's container logs.
+newest_app() { find "$yarn_logs" -mindepth 2 -maxdepth 2 -type d -name 'application_*' | sort -t_ -k3 | tail -1; }
+
+# 6. Cluster deploy mode: the driver runs in the ApplicationMaster's container; the model lands on HDFS.
+yarn_submit --deploy-mode cluster -- "${train_args[@]}" --output "$nn/it/yarn-cluster" \
+  >"$it/yarn-cluster.out" 2>"$it/yarn-cluster.err" || { tail -20 "$it/yarn-cluster.err" >&2; fail "the YARN cluster-mode job failed"; }
+am=$(ls -d "$(newest_app)"/container_*_000001)
+grep -q "train: model written to $nn/it/yarn-cluster" "$am/stderr" || { tail -20 "$am/stderr" >&2; fail "the YARN cluster-mode driver failed"; }
+[ "$(sed -n 's/^greedy:  //p' "$am/stdout")" = "$sample" ] || fail "the YARN cluster-mode driver's sample differs from the standalone run's"
+cluster_app=$(basename "$(newest_app)")
+step "6. YARN cluster deploy mode: $cluster_app trained, model on HDFS"
+
+# 7. Client mode, one executor's container JVM SIGKILLed mid-epoch: YARN reports the container lost, Spark asks for
+# another and reruns its tasks; the job ends by itself.
+yarn_submit_bg -- "${train_args[@]}" --output "$nn/it/yarn-executor-kill" >"$it/yarn-executor-kill.out" 2>"$it/yarn-executor-kill.err" &
+job=$!
+wait_for "$it/yarn-executor-kill.err" "train: epoch 2/3  round " "$job"
+victim=$(pgrep -f "^\S*/bin/java .*$it/hadoop/.*YarnCoarseGrainedExecutorBackend" | head -1 || true)
+[ -n "$victim" ] || fail "no YARN executor container to kill"
+kill -9 "$victim"
+wait "$job" || { tail -20 "$it/yarn-executor-kill.err" >&2; fail "the YARN job with a killed executor did not finish"; }
+job=
+grep -q "Lost executor" "$it/yarn-executor-kill.err" || fail "the driver did not notice the killed executor container"
+step "7. YARN client mode: executor container $victim killed in epoch 2, the job finished by itself"
+
+# 8. Score and predict from models on HDFS, on YARN (client mode, side by side) and in local mode. The classifier:
+# two parts of the corpus told apart, trained here in local mode.
+sed -n '4001,4800p' "$root/data/tom_sawyer.txt" >"$it/late.txt"
+"$root/submit-scripts/seqspark" passages --book early="$corpus" --book late="$it/late.txt" \
+  --output "$it/passages" >/dev/null 2>"$it/passages.err" || { tail -5 "$it/passages.err" >&2; fail "passages failed"; }
+java -Xmx256m -cp "$hconf:$hadoop_cp" dev.seqspark.it.MiniHadoop put "$it/passages/test.tsv" "$nn/it/passages/test.tsv" \
+  2>>"$it/hadoop.log" || fail "cannot put the test passages on HDFS"
+"$root/submit-scripts/seqspark" train --task classify --config "$root/conf/authorship.properties" \
+  --set "data.path=$it/passages/train.tsv" --set "data.test_path=$it/passages/test.tsv" --set model.embedding_dim=16 \
+  --set model.blocks=gru:32 --set train.epochs=1 --output "$nn/it/classifier" >/dev/null 2>"$it/classifier.err" \
+  || { tail -5 "$it/classifier.err" >&2; fail "training the classifier failed"; }
+yarn_submit_bg --num-executors 1 -- score --model "$nn/it/ref" --input "$nn/it/corpus.txt" --output "$nn/it/yarn-scores" \
+  >"$it/yarn-score.out" 2>"$it/yarn-score.err" &
+job=$!
+yarn_submit_bg --num-executors 1 -- predict --model "$nn/it/classifier" --input "$nn/it/passages/test.tsv" \
+  --output "$nn/it/yarn-predicted" >"$it/yarn-predict.out" 2>"$it/yarn-predict.err" &
+job2=$!
+wait "$job" || { tail -20 "$it/yarn-score.err" >&2; fail "score on YARN failed"; }
+job=
+wait "$job2" || { tail -20 "$it/yarn-predict.err" >&2; fail "predict on YARN failed"; }
+job2=
+"$root/submit-scripts/seqspark" score --model "$nn/it/ref" --input "$nn/it/corpus.txt" --output "$nn/it/local-scores" \
+  >"$it/local-score.out" 2>"$it/local-score.err" || { tail -5 "$it/local-score.err" >&2; fail "score in local mode failed"; }
+"$root/submit-scripts/seqspark" predict --model "$nn/it/classifier" --input "$nn/it/passages/test.tsv" \
+  --output "$nn/it/local-predicted" >"$it/local-predict.out" 2>"$it/local-predict.err" \
+  || { tail -5 "$it/local-predict.err" >&2; fail "predict in local mode failed"; }
+step "8. score and predict from the HDFS models on YARN and in local mode"
+
+# What YARN says of every application, and where its containers' logs are.
+java -Xmx256m -cp "$hconf:$hadoop_cp" dev.seqspark.it.MiniHadoop apps >"$it/yarn-apps.txt" 2>>"$it/hadoop.log" \
+  || fail "cannot list YARN's applications"
+while read -r line; do
+  app=${line%% *}
+  echo "it: yarn: $line; logs: $(ls -d "$yarn_logs"/*/"$app"/container_* | wc -l) containers in $(dirname "$(ls -d "$yarn_logs"/*/"$app")")/$app" >&2
+done <"$it/yarn-apps.txt"
+[ "$(wc -l <"$it/yarn-apps.txt")" = 4 ] || fail "expected 4 YARN applications, YARN lists $(wc -l <"$it/yarn-apps.txt")"
+! grep -v "state FINISHED  final status SUCCEEDED" "$it/yarn-apps.txt" >/dev/null || fail "a YARN application did not succeed"
+# (The cluster-mode application's executors log as the configuration seqspark-submit ships for its driver says:
+# warnings only. Its weights, checked below, are the standalone run's.)
+for d in $(find "$yarn_logs" -mindepth 2 -maxdepth 2 -type d -name 'application_*' ! -name "$cluster_app"); do
+  # shellcheck disable=SC2046
+  check_executor_logs "$(basename "$d")" $(ls "$d"/container_*/stderr | grep -v '_000001/stderr$')
+done
+step "every YARN application FINISHED, SUCCEEDED; every client-mode executor container as on the standalone cluster"
+
+java -Xmx256m -cp "$hadoop_cp" dev.seqspark.it.MiniHadoop get "$nn/it" "$it/from-hdfs-yarn" 2>>"$it/hadoop.log" \
+  || fail "cannot copy /it back from HDFS"
+h=$it/from-hdfs-yarn
+cmp "$it/from-hdfs/ref/weights.safetensors" "$h/yarn-cluster/weights.safetensors" \
+  || fail "the YARN cluster-mode run's weights differ from the standalone cluster's"
+cmp "$it/from-hdfs/ref/weights.safetensors" "$h/yarn-executor-kill/weights.safetensors" \
+  || fail "an executor container killed on YARN changed the weights"
+cmp <(cat "$h"/yarn-scores/part-* | sort) <(cat "$h"/local-scores/part-* | sort) \
+  || fail "score on YARN and in local mode differ"
+# predict: the same prediction for every passage, probabilities within 1e-6 (they differ in the eighth decimal
+# here: docs/correctness.md).
+python3 - "$h" <<'PY' || fail "predict on YARN and in local mode differ"
+import glob, json, sys
+h = sys.argv[1]
+rows = lambda d: {r["id"]: r for p in glob.glob(f"{h}/{d}/part-*") for r in map(json.loads, open(p))}
+yarn, local = rows("yarn-predicted"), rows("local-predicted")
+n = len(local)
+assert n > 10 and sorted(yarn) == sorted(local) == list(range(n)), (sorted(yarn), sorted(local))
+worst = 0.0
+for i, r in local.items():
+    assert yarn[i]["prediction"] == r["prediction"] and yarn[i]["label"] == r["label"], (yarn[i], r)
+    worst = max([worst] + [abs(yarn[i]["probability"][k] - p) for k, p in r["probability"].items()])
+assert worst <= 1e-6, worst
+print(f"it: predict: {n} passages, the same predictions; probabilities at most {worst:.1e} apart", file=sys.stderr)
+PY
+step "YARN: weights byte for byte the standalone run's (cluster mode, executor container killed); score equal to local mode's, predict's predictions too"
 
 cleanup
 trap - EXIT
@@ -300,4 +439,4 @@ if pgrep -f "$it/" >/dev/null; then
   pgrep -af "$it/" >&2
   fail "processes of the cluster or of HDFS are still running"
 fi
-echo "it: PASS (HDFS + standalone cluster: cluster deploy mode, executor kill, driver kill + resume, score, generate, decommissioning, dynamic allocation; $(( $(date +%s) - t0 )) s)" >&2
+echo "it: PASS (HDFS, standalone cluster: cluster deploy mode, executor kill, driver kill + resume, score, generate, decommissioning, dynamic allocation; YARN: cluster deploy mode, executor container kill, score, predict; $(( $(date +%s) - t0 )) s)" >&2
