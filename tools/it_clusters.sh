@@ -328,9 +328,12 @@ exec java -Xmx1g @$root/conf/jvm.options -Dlog4j2.configurationFile=$root/conf/l
 SH
 chmod +x "$dist/bin/spark-submit"
 # The README's YARN commands, with this machine's sizes (one NodeManager of 4 GB: an ApplicationMaster and two
-# one-core executors).
+# one-core executors), one attempt per application, and the driver's web UI off: a client-mode driver's UI start
+# can lose a race with the ApplicationMaster's registration, which adds YARN's proxy filter to the UI's handlers
+# while they start (a ConcurrentModificationException in Jetty's ServletHandler failed one run here).
 yarn_opts=(--master yarn --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 768m
-  --conf spark.executor.memoryOverhead=384m --conf "spark.yarn.jars=local:$dist/jars/*" --conf spark.yarn.maxAppAttempts=1)
+  --conf spark.executor.memoryOverhead=384m --conf "spark.yarn.jars=local:$dist/jars/*" --conf spark.yarn.maxAppAttempts=1
+  --conf spark.ui.enabled=false)
 yarn_submit() { HADOOP_CONF_DIR=$hconf SPARK_HOME=$dist "$root/submit-scripts/seqspark-submit" "${yarn_opts[@]}" "$@"; }
 yarn_submit_bg() { HADOOP_CONF_DIR=$hconf SPARK_HOME=$dist exec "$root/submit-scripts/seqspark-submit" "${yarn_opts[@]}" "$@"; }
 yarn_logs=$(sed -n 's/.*container logs under \(.*\)$/\1/p' "$it/hadoop.log")
