@@ -15,7 +15,7 @@
 # then on YARN (SPARK_HOME a stand-in Spark 4.1.0 distribution with YARN support, HADOOP_CONF_DIR the cluster's):
 #   6. train in cluster deploy mode (the driver in the ApplicationMaster's container): the standalone run's bytes;
 #   7. train in client mode, one executor's container SIGKILLed mid-epoch: it finishes by itself, the same bytes;
-#   8. score and predict from models on HDFS in client mode: the same outputs as local mode's;
+#   8. score and predict from models on HDFS in client mode: score as local mode, predict the same predictions;
 #   and every application's final state as YARN reports it;
 # then checks the models, metrics and outputs copied back from HDFS, that every executor loaded the OpenBLAS
 # bundled in the application jar and multiplied the way its driver told it to, and that nothing is left running.
