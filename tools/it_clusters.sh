@@ -119,6 +119,18 @@ wait_for() {
   fail "no '$pattern' in $file within 180 s"
 }
 
+# Once the background job $job's log LOG shows epoch 2 under way, sends SIGNAL to the first process matching
+# PATTERN (an executor's JVM) and waits for the job to finish by itself; sets $victim.
+signal_mid_epoch() {  # signal, pgrep pattern, log, what the process is
+  local sig=$1 pattern=$2 log=$3 what=$4
+  wait_for "$log" "train: epoch 2/3  round " "$job"
+  victim=$(pgrep -f "$pattern" | head -1 || true)
+  [ -n "$victim" ] || fail "no $what to send SIG$sig"
+  kill -"$sig" "$victim"
+  wait "$job" || { tail -20 "$log" >&2; fail "the job whose $what got SIG$sig did not finish"; }
+  job=
+}
+
 # 1. Cluster deploy mode: the driver runs on a worker; its model must land on HDFS, not in its work directory.
 submit --deploy-mode cluster --conf spark.standalone.submit.waitAppCompletion=true -- \
   "${train_args[@]}" --output "$nn/it/ref" >"$it/ref.submit.out" 2>"$it/ref.submit.err" \
@@ -137,11 +149,7 @@ step "1. cluster deploy mode: trained, model on HDFS; greedy sample: $sample"
 submit_bg --deploy-mode client -- "${train_args[@]}" --output "$nn/it/executor-kill" \
   >"$it/executor-kill.out" 2>"$it/executor-kill.err" &
 job=$!
-wait_for "$it/executor-kill.err" "train: epoch 2/3  round " "$job"
-victim=$(pgrep -f "$SEQSPARK_CLUSTER_DIR/spark-home/.*CoarseGrainedExecutorBackend" | head -1 || true)
-[ -n "$victim" ] || fail "no executor to kill"
-kill -9 "$victim"
-wait "$job" || { tail -20 "$it/executor-kill.err" >&2; fail "the job with a killed executor did not finish"; }
+signal_mid_epoch KILL "$SEQSPARK_CLUSTER_DIR/spark-home/.*CoarseGrainedExecutorBackend" "$it/executor-kill.err" executor
 grep -q "Lost executor" "$it/executor-kill.err" || fail "the driver did not notice the killed executor"
 step "2. executor $victim killed in epoch 2: the job finished by itself"
 
@@ -197,12 +205,7 @@ step "4. score and generate from the HDFS model"
 submit_bg --deploy-mode client --conf spark.decommission.enabled=true -- "${train_args[@]}" --output "$nn/it/decommission" \
   >"$it/decommission.out" 2>"$it/decommission.err" &
 job=$!
-wait_for "$it/decommission.err" "train: epoch 2/3  round " "$job"
-victim=$(pgrep -f "$SEQSPARK_CLUSTER_DIR/spark-home/.*CoarseGrainedExecutorBackend" | head -1 || true)
-[ -n "$victim" ] || fail "no executor to decommission"
-kill -PWR "$victim"
-wait "$job" || { tail -20 "$it/decommission.err" >&2; fail "the job with a decommissioned executor did not finish"; }
-job=
+signal_mid_epoch PWR "$SEQSPARK_CLUSTER_DIR/spark-home/.*CoarseGrainedExecutorBackend" "$it/decommission.err" executor
 grep -q "Received executor [0-9]* decommissioned message" "$it/decommission.err" || fail "the driver was not told of the decommissioning"
 kill -0 "$victim" 2>/dev/null && fail "the decommissioned executor $victim is still running"
 step "5a. executor $victim decommissioned in epoch 2: it left, the job finished by itself"
@@ -354,12 +357,8 @@ step "6. YARN cluster deploy mode: $cluster_app trained, model on HDFS"
 # another and reruns its tasks; the job ends by itself.
 yarn_submit_bg -- "${train_args[@]}" --output "$nn/it/yarn-executor-kill" >"$it/yarn-executor-kill.out" 2>"$it/yarn-executor-kill.err" &
 job=$!
-wait_for "$it/yarn-executor-kill.err" "train: epoch 2/3  round " "$job"
-victim=$(pgrep -f "^\S*/bin/java .*$it/hadoop/.*YarnCoarseGrainedExecutorBackend" | head -1 || true)
-[ -n "$victim" ] || fail "no YARN executor container to kill"
-kill -9 "$victim"
-wait "$job" || { tail -20 "$it/yarn-executor-kill.err" >&2; fail "the YARN job with a killed executor did not finish"; }
-job=
+signal_mid_epoch KILL "^\S*/bin/java .*$it/hadoop/.*YarnCoarseGrainedExecutorBackend" "$it/yarn-executor-kill.err" \
+  "YARN executor container"
 grep -q "Lost executor" "$it/yarn-executor-kill.err" || fail "the driver did not notice the killed executor container"
 step "7. YARN client mode: executor container $victim killed in epoch 2, the job finished by itself"
 
