@@ -7,9 +7,9 @@
 #   tools/scale.sh TEXT              (about two hours on 2 cores; run it on a quiet machine)
 #
 # 1. SeqSpark in Spark local mode: W = 1 (4 epochs), W = 4, 8, 16, 64 with the defaults and the alternatives
-#    (6 epochs; SCALE_ALTERNATIVES: name:W:K[:outer] ...). Every epoch records the slowest shard's training time
-#    summed over its rounds (metrics.jsonl: slowest_task_seconds) and its tokens: its training on W one-core
-#    executors is its batches per shard at W = 1's time per batch.
+#    (6 epochs; SCALE_ALTERNATIVES: name:W:K[:outer[:overlap]] ..., overlap true for dist.overlap). Every epoch
+#    records the slowest shard's training time summed over its rounds (metrics.jsonl: slowest_task_seconds) and its
+#    tokens: its training on W one-core executors is its batches per shard at W = 1's time per batch.
 # 2. PyTorch DDP's maths at W (ANCHORS/ddp_charlm.py, PyTorch's own trainer): one process with the global
 #    batch 32·W and the learning rate scaled by W (and by √W, where W makes it diverge), 6 epochs; and one epoch
 #    at batch 32, PyTorch's time for a step's micro-batch on one core. Skipped, with a note, when python3-torch is
@@ -51,9 +51,10 @@ for w in 4 8 16 64; do
   run "w$w" 6 --set dist.workers=$w
 done
 for alt in ${SCALE_ALTERNATIVES:-w8-k4:8:4 w16-k1:16:1 w16-k8:16:8 w16-k32:16:32 w16-nesterov-k32:16:32:nesterov \
-    w64-k1:64:1 w64-k8:64:8 w64-k16:64:16}; do
-  IFS=: read -r name w k outer <<<"$alt"
-  run "$name" 6 --set dist.workers="$w" --set dist.sync_every="$k" --set dist.outer="${outer:-bmuf}"
+    w16-overlapped:16:16:bmuf:true w64-k1:64:1 w64-k8:64:8 w64-k16:64:16}; do
+  IFS=: read -r name w k outer overlap <<<"$alt"
+  run "$name" 6 --set dist.workers="$w" --set dist.sync_every="$k" --set dist.outer="${outer:-bmuf}" \
+    --set dist.overlap="${overlap:-false}"
 done
 if /usr/bin/python3 -c 'import torch' 2>/dev/null && [ -f "$anchors/ddp_charlm.py" ]; then
   ddp ddp-step 1 --batch 32

@@ -90,9 +90,17 @@ class Model:
         self.task = 0.0 if upper else sum(r["task_cpu_ms"] for r in least) / len(least) / 1000
 
     def __call__(self, w, p):
+        return self.driver(w, p) + self.executor()
+
+    def driver(self, w, p):
+        """The part of a round the driver does: its CPU time and the bytes through its link."""
         c = self.coef
         t = c[0] + c[1] * w + c[2] * w * p / 1e6
-        return t if self.upper else t + self.task + 4 * p * (w + 1) / BANDWIDTH + 5 * LATENCY
+        return t if self.upper else t + 4 * p * (w + 1) / BANDWIDTH
+
+    def executor(self):
+        """The part of a round an executor waits for beyond its training: its task's own CPU time and the messages."""
+        return 0.0 if self.upper else self.task + 5 * LATENCY
 
     def describe(self):
         c = self.coef
@@ -105,17 +113,31 @@ def allreduce(w, p):
     return 0.0 if w == 1 else 2 * (w - 1) / w * 4 * p / BANDWIDTH + 2 * (w - 1) * LATENCY
 
 
-def curve_seqspark(ep, model, w, p, batch_seconds=None):
+def curve_seqspark(ep, model, w, p, batch_seconds=None, overlap=False):
     """[(epoch, perplexity, simulated seconds at its end)]. An epoch's training: its batches per shard at W=1's
     seconds per batch (what a dedicated core takes), or with batch_seconds None, the measured slowest_task_seconds
-    (W shards sharing this machine's two cores with the driver: an upper bound)."""
+    (W shards sharing this machine's two cores with the driver: an upper bound). Overlapped rounds (dist.overlap):
+    the epoch's first round costs t(W, P) as in turn; every later one lasts the longer of the executors' part (its
+    training, a task's own CPU, the messages) and the driver's (its CPU, its link), which run side by side."""
     t, out = 0.0, []
     for e in ep:
         train = e["slowest_task_seconds"] if batch_seconds is None else \
             math.ceil(e["tokens"] / w / ROUND_TOKENS) * batch_seconds
-        t += train + (e["rounds"] * model(w, p) if w > 1 else 0.0)
+        if w == 1:
+            t += train
+        elif overlap:
+            per = train / e["rounds"]
+            t += train + model(w, p) + (e["rounds"] - 1) * (max(per + model.executor(), model.driver(w, p)) - per)
+        else:
+            t += train + e["rounds"] * model(w, p)
         out.append((e["epoch"], e["valid_perplexity"], t))
     return out
+
+
+def overlapped(runs, name):
+    """Whether a run's rounds overlapped (its checkpoint's dist.overlap)."""
+    f = os.path.join(runs, name, "checkpoint.json")
+    return os.path.exists(f) and json.load(open(f)).get("settings", {}).get("dist.overlap") == "true"
 
 
 def curve_ddp(ep, step_seconds, w, p):
@@ -205,12 +227,15 @@ def main(runs, costs_file, docs):
             label, rounds, final = f"PyTorch DDP W={w}, lr {ep[-1]['lr']:g}", ep[-1]["batches_per_worker"], c[-1][1]
         else:
             ep = epochs(runs, name)
-            c, cu = curve_seqspark(ep, model, w, p, batch_seconds), curve_seqspark(ep, upper, w, p)
+            o = overlapped(runs, name)
+            c, cu = curve_seqspark(ep, model, w, p, batch_seconds, o), curve_seqspark(ep, upper, w, p, overlap=o)
             rounds, final = sum(e["rounds"] for e in ep) / len(ep), ep[-1]["valid_perplexity"]
             label = f"W={w} {name[len(name.split('-')[0]) + 1:] or 'defaults'}"
         t, tu = time_to(c, target), time_to(cu, target)
-        per_round = allreduce(w, p) if name.startswith("ddp") else model(w, p) if w > 1 else 0.0
-        share = rounds * per_round / (c[-1][2] / len(c))
+        if name.startswith("ddp"):
+            share = rounds * allreduce(w, p) / (c[-1][2] / len(c))
+        else:   # what is not training, of the simulated time
+            share = 1 - sum(math.ceil(e["tokens"] / w / ROUND_TOKENS) * batch_seconds for e in ep) / c[-1][2]
         rows.append((label, w, len(ep), final, c[-1][2] / len(c), rounds, share, t,
                      None if t is None or t1 is None else t1 / t, None if tu is None or t1u is None else t1u / tu))
         if any(q for _, q, _ in c):
@@ -229,7 +254,10 @@ def main(runs, costs_file, docs):
             "How soon W one-core executors reach one worker's model, simulated from measurements on one machine: the "
             "runs' quality epoch by epoch (Spark local mode), W=1's training time per batch, and what a round costs on "
             "a standalone cluster of W executors (`tools/round_cost.sh`). An epoch on W executors takes its batches "
-            "per shard at W=1's seconds per batch, plus its rounds at t(W, P) each; PyTorch DDP's epoch takes its "
+            "per shard at W=1's seconds per batch, plus its rounds at t(W, P) each (overlapped rounds: the first "
+            "at t(W, P), every later one as long as the longer of a block's training with a task's own costs and "
+            "the driver's part of t(W, P), which then run side by side; the share column is what is not training); "
+            "PyTorch DDP's epoch takes its "
             "steps at PyTorch's seconds per batch of 32 on one core plus a ring all-reduce of the gradient per step. "
             "Time to quality is the simulated time until validation perplexity first reaches the bar. The last "
             "column replaces the model by what this machine measured: the training as timed here (W shards sharing "

@@ -12,9 +12,10 @@ import org.apache.spark.scheduler.TaskInfo;
 
 /**
  * Where the rounds of an epoch spend the time that is not training, for the run's summary line and the round-cost
- * model of docs/scale.md. The driver's side is timed by {@link SparkWorkers}: the broadcast, the job from submission
- * to its last result summed, and the driver process's CPU time over the round (on a cluster that is the driver's own
- * work: scheduling, receiving and summing the results; in local mode it includes the training). The tasks' side is
+ * model of docs/scale.md. The driver's side is timed by {@link SparkWorkers}: the broadcasts, and the wall and driver
+ * process CPU time from the epoch's first round's start to its last round's end (rounds may overlap; on a cluster the
+ * CPU time is the driver's own work: scheduling, receiving and summing the results, the outer updates; in local mode
+ * it includes the training). The tasks' side is
  * read from Spark's listener events for the round jobs (marked by a local property): the wait from job submission to
  * a task's launch, the task's deserialization (wall and CPU time: on a machine shared by many executors the wall time
  * is mostly waiting for a core), and its result's serialization and fetch. Milliseconds, averaged over the rounds of
@@ -35,9 +36,11 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
     private final com.sun.management.OperatingSystemMXBean os =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private long next;
+    private long ended;
     private long firstOfEpoch;
     private double broadcastMs;
-    private double jobMs;
+    private double wallMs;
+    private long wallAtStart;
     private double trainingMs;
     private final java.lang.management.ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     private double driverCpuMs;
@@ -86,23 +89,30 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
     /** Starts counting a new epoch's rounds. */
     synchronized void beginEpoch() {
         firstOfEpoch = next;
-        broadcastMs = jobMs = trainingMs = driverCpuMs = javaThreadsCpuMs = 0;
+        ended = 0;
+        broadcastMs = wallMs = trainingMs = driverCpuMs = javaThreadsCpuMs = 0;
     }
 
-    /** Marks the next round's job; returns its number. */
+    /**
+     * Marks the next round's job; returns its number. The times run from the epoch's first round's start to its last
+     * round's end (rounds may overlap), with the driver's work between rounds (the outer update).
+     */
     synchronized long beginRound() {
-        cpuAtStart = os.getProcessCpuTime();
-        javaThreadsCpuAtStart = javaThreadsCpu();
-        return next;
+        if (next == firstOfEpoch) {
+            wallAtStart = System.nanoTime();
+            cpuAtStart = os.getProcessCpuTime();
+            javaThreadsCpuAtStart = javaThreadsCpu();
+        }
+        return next++;
     }
 
-    /** The round's driver-side times and its training time on the task slots, in milliseconds. */
-    synchronized void endRound(double broadcast, double job, double training) {
-        driverCpuMs += (os.getProcessCpuTime() - cpuAtStart) / 1e6;
-        javaThreadsCpuMs += (javaThreadsCpu() - javaThreadsCpuAtStart) / 1e6;
-        next++;
+    /** A round has ended: its broadcast's time and its training time on the task slots, in milliseconds. */
+    synchronized void endRound(double broadcast, double training) {
+        wallMs = (System.nanoTime() - wallAtStart) / 1e6;
+        driverCpuMs = (os.getProcessCpuTime() - cpuAtStart) / 1e6;
+        javaThreadsCpuMs = (javaThreadsCpu() - javaThreadsCpuAtStart) / 1e6;
+        ended++;
         broadcastMs += broadcast;
-        jobMs += job;
         trainingMs += training;
     }
 
@@ -122,7 +132,7 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
      * the JIT compiler, still busy after hundreds of rounds, and the GC).
      */
     synchronized String describe() {
-        long rounds = next - firstOfEpoch;
+        long rounds = ended;
         if (rounds == 0) {
             return "no rounds";
         }
@@ -137,8 +147,8 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
         double n = rounds;
         return String.format(Locale.ROOT, "%d rounds in the last epoch, per round %.1f ms: training %.1f ms, broadcast "
                         + "%.1f ms, job beyond training %.1f ms (largest launch wait %.1f, deserialization %.1f, of it "
-                        + "CPU %.1f, result %.1f); driver CPU %.1f ms (Java threads %.1f)", rounds, (broadcastMs + jobMs) / n,
-                trainingMs / n, broadcastMs / n, (jobMs - trainingMs) / n, t[LAUNCH_WAIT] / n, t[DESERIALIZE] / n,
+                        + "CPU %.1f, result %.1f); driver CPU %.1f ms (Java threads %.1f)", rounds, wallMs / n,
+                trainingMs / n, broadcastMs / n, (wallMs - broadcastMs - trainingMs) / n, t[LAUNCH_WAIT] / n, t[DESERIALIZE] / n,
                 t[DESERIALIZE_CPU] / n, t[RESULT] / n, driverCpuMs / n, javaThreadsCpuMs / n);
     }
 

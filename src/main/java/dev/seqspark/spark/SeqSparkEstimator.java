@@ -55,6 +55,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
     private final Param<String> outer;
     private final DoubleParam blockMomentum;
     private final DoubleParam blockLr;
+    private final BooleanParam overlap;
 
     protected SeqSparkEstimator(String uid) {
         this.uid = uid;
@@ -87,6 +88,8 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
         blockMomentum = new DoubleParam(this, "blockMomentum", "BMUF's block momentum in [0, 1); -1 = 1 - 1/W",
                 valid(v -> (Double) v == -1 || ((Double) v >= 0 && (Double) v < 1)));
         blockLr = new DoubleParam(this, "blockLr", "BMUF's block learning rate (> 0)", ParamValidators.gt(0));
+        overlap = new BooleanParam(this, "overlap", "start each round before the driver has combined the one before "
+                + "(dist.overlap): the round's cost hides behind training, each outer update lands a round late");
         setDefault(textCol, "text");
         setDefault(batchSize, 32);
         setDefault(epochs, 10);
@@ -97,6 +100,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
         setDefault(outer, "bmuf");
         setDefault(blockMomentum, -1.0);
         setDefault(blockLr, 1.0);
+        setDefault(overlap, false);
     }
 
     /** The defaults where the tasks differ: tokenizer, vocabulary, input, optimizer. */
@@ -163,6 +167,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
         s.put("dist.outer", getOuter());
         s.put("dist.block_momentum", getBlockMomentum() < 0 ? "auto" : String.valueOf(getBlockMomentum()));
         s.put("dist.block_lr", String.valueOf(getBlockLr()));
+        s.put("dist.overlap", String.valueOf(getOverlap()));
         return Settings.of(s, uid + "'s params", List.of());
     }
 
@@ -233,6 +238,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
     public Param<String> outer() { return outer; }
     public DoubleParam blockMomentum() { return blockMomentum; }
     public DoubleParam blockLr() { return blockLr; }
+    public BooleanParam overlap() { return overlap; }
 
     public String getTextCol() { return getOrDefault(textCol); }
     public String getTokenLevel() { return getOrDefault(tokenLevel); }
@@ -252,6 +258,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
     public String getOuter() { return getOrDefault(outer); }
     public double getBlockMomentum() { return (Double) getOrDefault(blockMomentum); }
     public double getBlockLr() { return (Double) getOrDefault(blockLr); }
+    public boolean getOverlap() { return (Boolean) getOrDefault(overlap); }
 
     public E setTextCol(String v) { set(textCol, v); return self(); }
     public E setTokenLevel(String v) { set(tokenLevel, v); return self(); }
@@ -271,4 +278,5 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
     public E setOuter(String v) { set(outer, v); return self(); }
     public E setBlockMomentum(double v) { set(blockMomentum, v); return self(); }
     public E setBlockLr(double v) { set(blockLr, v); return self(); }
+    public E setOverlap(boolean v) { set(overlap, v); return self(); }
 }

@@ -38,21 +38,23 @@ import scala.runtime.BoxedUnit;
  *   <li>a round broadcasts only the weights to start from, and each task returns only its weights and figures;</li>
  *   <li>a round is one job over the cached shards, its lineage one step deep whatever the round, with no more
  *       tasks than task slots; no shuffle: the results are summed on the driver as they arrive, in shard order
- *       whatever order the tasks finish in (out-of-order ones wait), so a run gives the same bits under retries.</li>
+ *       whatever order the tasks finish in (out-of-order ones wait), so a run gives the same bits under retries;</li>
+ *   <li>rounds' jobs run from a pool of two driver threads, so that a late round ({@link Workers#start}) can be
+ *       submitted while the round before it trains, its tasks queued behind that round's.</li>
  * </ul>
  * The optimizer states travel once per epoch, to start it and to be averaged at its end. Trainers are pooled on
  * each executor for the run ({@link ExecutorTrainers}). No maths here.
  */
 public final class SparkWorkers<S extends Shard> implements Workers {
 
-    /** What a round's tasks read: the epoch, the weights to start from, which batches. */
-    record RoundStart(int epoch, byte[] weights, int fromBatch, int maxBatches) implements Serializable {
-        static RoundStart of(int epoch, float[] start, int fromBatch, int maxBatches) {
-            return new RoundStart(epoch, Outcome.bytes(start), fromBatch, maxBatches);
+    /** What a round's tasks read: the epoch, the base weights, whether the round is late, which batches. */
+    record RoundStart(int epoch, byte[] weights, boolean late, int fromBatch, int maxBatches) implements Serializable {
+        static RoundStart of(int epoch, float[] base, boolean late, int fromBatch, int maxBatches) {
+            return new RoundStart(epoch, Outcome.bytes(base), late, fromBatch, maxBatches);
         }
 
-        /** The weights to start from (a fresh copy). */
-        float[] start() {
+        /** The base weights (a fresh copy). */
+        float[] base() {
             float[] w = new float[weights.length / Float.BYTES];
             Outcome.floats(weights).get(w);
             return w;
@@ -102,7 +104,14 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     private Broadcast<ModelState> epochStart;
     private final List<Broadcast<RoundStart>> rounds = new ArrayList<>();
     private int epoch;
-    private RDD<S> tasks;   // the cached shards, packed into no more partitions than task slots
+    private RDD<S> tasks;   // the cached shards, packed into no more partitions than task slots (guarded by this)
+    // runs the rounds' jobs, so that the driver can start a round while the one before it trains (two at most)
+    private final java.util.concurrent.ExecutorService roundJobs = java.util.concurrent.Executors.newFixedThreadPool(2,
+            r -> {
+                Thread t = new Thread(r, "seqspark-round");
+                t.setDaemon(true);
+                return t;
+            });
 
     public SparkWorkers(JavaSparkContext jsc, Corpus<S> corpus, Task<S> task) {
         this(jsc, corpus, task, false);
@@ -140,48 +149,76 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     public void beginEpoch(int epoch, ModelState global) {
         this.epoch = epoch;
         costs.beginEpoch();
+        synchronized (this) {
+            tasks = packed();   // anew each epoch: a shard's cached data may have moved to another executor
+        }
         epochStart = jsc.broadcast(new ModelState(new float[0], global.optimizerState(), global.optimizerSteps()));
     }
 
     @Override
-    public RoundSum round(float[] start, int fromBatch, int maxBatches) {
-        jsc.setJobDescription(String.format("seqspark train: epoch %d, batches %d..%s on %d workers", epoch + 1,
-                fromBatch, maxBatches > 0 ? String.valueOf(fromBatch + maxBatches - 1) : "end", corpus.workers()));
+    public Pending start(float[] base, boolean late, int fromBatch, int maxBatches) {
+        String description = String.format("seqspark train: epoch %d, batches %d..%s on %d workers", epoch + 1,
+                fromBatch, maxBatches > 0 ? String.valueOf(fromBatch + maxBatches - 1) : "end", corpus.workers());
         long number = costs.beginRound();
         long t0 = System.nanoTime();
-        rounds.add(jsc.broadcast(RoundStart.of(epoch, start, fromBatch, maxBatches)));
-        long t1 = System.nanoTime();
+        rounds.add(jsc.broadcast(RoundStart.of(epoch, base, late, fromBatch, maxBatches)));
+        double broadcastMs = (System.nanoTime() - t0) / 1e6;
         Task<S> t = task;
         String run = runId;
         boolean fail = failFirstAttempts;
         Broadcast<ModelState> begin = epochStart;
         List<Broadcast<RoundStart>> history = List.copyOf(rounds);
-        RoundSum sum = new RoundSum();
-        jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, String.valueOf(number));
-        perShard(shard -> {
-            ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
-            int r = history.size() - 1;
-            ShardState kept = stateBefore(run, r, shard, trainer, begin.value(), history);
-            RoundStart in = history.get(r).value();
-            long started = System.nanoTime();   // building a trainer, finding the state count as the round's overhead
-            ShardTrainer.Result res = trainer.train(kept.from(in.start()), kept.carried(), shard, in.epoch(),
-                    in.fromBatch(), in.maxBatches(), null);
-            double seconds = (System.nanoTime() - started) / 1e9;
-            ExecutorStates.put(run, in.epoch(), r, shard.index(), kept.after(res));
-            ExecutorTrainers.give(run, trainer);
-            if (fail && TaskContext.get().attemptNumber() == 0) {
-                throw new IllegalStateException("injected failure of shard " + shard.index() + ", attempt 0");
+        java.util.concurrent.Future<RoundSum> job = roundJobs.submit(() -> {
+            RoundSum sum = new RoundSum();
+            jsc.setJobDescription(description);
+            jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, String.valueOf(number));
+            perShard(shard -> {
+                ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
+                int r = history.size() - 1;
+                RoundStart in = history.get(r).value();
+                ExecutorStates.begin(run, in.epoch(), r, shard.index());
+                try {
+                    ShardState kept = stateBefore(run, r, shard, trainer, begin.value(), history);
+                    long started = System.nanoTime();   // building a trainer, finding the state: the round's overhead
+                    ShardTrainer.Round res = trainer.round(kept, in.base(), in.late(), shard, in.epoch(),
+                            in.fromBatch(), in.maxBatches());
+                    double seconds = (System.nanoTime() - started) / 1e9;
+                    ExecutorStates.put(run, in.epoch(), r, shard.index(), res.kept());
+                    ExecutorTrainers.give(run, trainer);
+                    if (fail && TaskContext.get().attemptNumber() == 0) {
+                        throw new IllegalStateException("injected failure of shard " + shard.index() + ", attempt 0");
+                    }
+                    return Outcome.of(res.reported(), seconds);
+                } finally {
+                    ExecutorStates.end(run, in.epoch(), r, shard.index());
+                }
+            }, o -> o.addTo(sum));
+            jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, null);
+            costs.endRound(broadcastMs, sum.computeSeconds(slots()) * 1e3);
+            return sum;
+        });
+        return () -> {
+            try {
+                return job.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for a round", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw new IllegalStateException(e.getCause());
             }
-            return Outcome.of(res, seconds);
-        }, o -> o.addTo(sum));
-        jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, null);
-        costs.endRound((t1 - t0) / 1e6, (System.nanoTime() - t1) / 1e6, sum.computeSeconds(slots()) * 1e3);
-        return sum;
+        };
     }
 
     /**
-     * Shard {@code shard}'s state before round {@code r}: kept on this executor, or else replayed from the epoch's
-     * start through rounds 0 … r − 1 (what the lost state was, bit for bit).
+     * Shard {@code shard}'s state before round {@code r}: kept on this executor (waiting for it when round r − 1 of
+     * the shard is training here right now: a late round's task can start before it), or else replayed from the
+     * epoch's start through rounds 0 … r − 1 (what the lost state was, bit for bit).
      */
     private static <S extends Shard> ShardState stateBefore(String run, int r, S shard, ShardTrainer<S> trainer,
                                                             ModelState begin, List<Broadcast<RoundStart>> history) {
@@ -190,14 +227,13 @@ public final class SparkWorkers<S extends Shard> implements Workers {
             return kept;
         }
         int epoch = history.get(0).value().epoch();
-        ShardState found = ExecutorStates.get(run, epoch, r - 1, shard.index());
+        ShardState found = ExecutorStates.await(run, epoch, r - 1, shard.index());
         if (found != null) {
             return found;
         }
         for (int j = 0; j < r; j++) {
             RoundStart in = history.get(j).value();
-            kept = kept.after(trainer.train(kept.from(in.start()), kept.carried(), shard, epoch, in.fromBatch(),
-                    in.maxBatches(), null));
+            kept = trainer.round(kept, in.base(), in.late(), shard, epoch, in.fromBatch(), in.maxBatches()).kept();
         }
         return kept;
     }
@@ -214,7 +250,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
             ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
             ShardState s = stateBefore(run, history.size(), shard, trainer, begin.value(), history);
             ExecutorTrainers.give(run, trainer);
-            return new ShardState(s.shard(), s.optimizerState(), s.optimizerSteps(), null, s.batches());
+            return s.forAveraging();
         }, sum::add);
         epochStart.destroy();
         epochStart = null;
@@ -230,10 +266,12 @@ public final class SparkWorkers<S extends Shard> implements Workers {
      * (the shards' partitions coalesced, without a shuffle): fewer tasks, the same values.
      */
     private <T> void perShard(OnShard<S, T> f, Consumer<T> sink) {
-        if (tasks == null) {
-            tasks = corpus.workers() > slots()
-                    ? corpus.shards().rdd().coalesce(slots(), false, Option.apply(new InTurn()), null)
-                    : corpus.shards().rdd();
+        RDD<S> tasks;
+        synchronized (this) {
+            if (this.tasks == null) {
+                this.tasks = packed();
+            }
+            tasks = this.tasks;
         }
         TreeMap<Integer, T> early = new TreeMap<>();
         int[] next = {0};
@@ -279,10 +317,18 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         }
     }
 
+    /** The cached shards, packed into no more partitions than task slots. */
+    private synchronized RDD<S> packed() {
+        return corpus.workers() > slots()
+                ? corpus.shards().rdd().coalesce(slots(), false, Option.apply(new InTurn()), null)
+                : corpus.shards().rdd();
+    }
+
     /**
-     * Packs shards into n tasks the same way every round, shard k into task k mod n: balanced to one shard, and
-     * a task finds on its executor the states its shards left there the round before. (Spark's default coalescer
-     * groups by data locality, which need not be either.)
+     * Packs shards into n tasks the same way every round, shard k into task k mod n: balanced to one shard, and each
+     * task prefers the executor that holds its first shard's cached data, so that it finds there the states its
+     * shards left the round before whichever executor frees first. (Spark's default coalescer groups by data
+     * locality, which need not be either.)
      */
     private static final class InTurn implements PartitionCoalescer, Serializable {
         private static final long serialVersionUID = 1L;
@@ -291,7 +337,9 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         public PartitionGroup[] coalesce(int n, RDD<?> parent) {
             PartitionGroup[] groups = new PartitionGroup[n];
             for (int g = 0; g < n; g++) {
-                groups[g] = new PartitionGroup(Option.empty());
+                scala.collection.immutable.Seq<org.apache.spark.scheduler.TaskLocation> where =
+                        parent.context().getPreferredLocs(parent, g);   // executor_<host>_<id> of a cached block
+                groups[g] = new PartitionGroup(where.isEmpty() ? Option.empty() : Option.apply(where.head().toString()));
             }
             Partition[] shards = parent.partitions();
             for (int k = 0; k < shards.length; k++) {
@@ -322,6 +370,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
 
     @Override
     public void close() {
+        roundJobs.shutdownNow();
         costs.close();
         if (epochStart != null) {
             epochStart.destroy();

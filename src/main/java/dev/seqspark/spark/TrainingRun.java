@@ -51,6 +51,8 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
     public final OuterUpdate outer;
     /** K batches per worker per round; 0: once per epoch. */
     public final SyncSchedule syncEvery;
+    /** Whether a round starts before the one before it is combined (dist.overlap). */
+    public final boolean overlap;
     private final ModelConfig<?> config;
     private final List<String> labels;
     private final SparkWorkers<S> workers;
@@ -72,6 +74,7 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
             fewest = Math.min(fewest, task.batches(corpus.shardSize(k), 0, k));
         }
         this.syncEvery = settings.syncEvery(w, fewest);
+        this.overlap = settings.overlap(w);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         this.workers = new SparkWorkers<>(jsc, corpus, task);
         this.master = jsc.master();
@@ -144,7 +147,7 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
 
     /** Trains epochs [firstEpoch, epochs) from {@code start}; the listener (may be null) hears every round and epoch. */
     public ModelState run(ModelState start, int firstEpoch, int epochs, TrainingLoop.Listener listener) {
-        return new TrainingLoop(workers, syncEvery::batches, outer, listener).run(start, firstEpoch, epochs);
+        return new TrainingLoop(workers, syncEvery::batches, outer, overlap, listener).run(start, firstEpoch, epochs);
     }
 
     /** The trained model of {@code weights}, as a model directory holds it. */
@@ -164,7 +167,7 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
     /** The run in one line: architecture, parameters, workers, recipe, outer update, BLAS. */
     public String describe(long parameters) {
         return String.format("%s, %,d parameters; %d workers on %s; %s; %s %s; BLAS %s", task.describe(), parameters,
-                workers(), master, task.recipe(), outer, syncEvery, Blas.describe());
+                workers(), master, task.recipe(), outer, syncEvery + (overlap ? ", overlapped" : ""), Blas.describe());
     }
 
     @Override

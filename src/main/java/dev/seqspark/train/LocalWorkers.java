@@ -64,18 +64,18 @@ public final class LocalWorkers<S extends Shard> implements Workers {
         }
     }
 
+    /** Runs the round at once: a later round can only start after it, as on Spark. */
     @Override
-    public RoundSum round(float[] start, int fromBatch, int maxBatches) {
+    public Pending start(float[] base, boolean late, int fromBatch, int maxBatches) {
         RoundSum sum = new RoundSum();
         for (S shard : shards) {
             int k = shard.index();
             long t0 = System.nanoTime();
-            ShardTrainer.Result r = trainer.train(local[k].from(start), local[k].carried(), shard, epoch, fromBatch,
-                    maxBatches, null);
-            local[k] = local[k].after(r);
-            sum.add(r, (System.nanoTime() - t0) / 1e9);
+            ShardTrainer.Round r = trainer.round(local[k], base, late, shard, epoch, fromBatch, maxBatches);
+            local[k] = r.kept();
+            sum.add(r.reported(), (System.nanoTime() - t0) / 1e9);
         }
-        return sum;
+        return () -> sum;
     }
 
     @Override

@@ -120,13 +120,35 @@ public final class OuterUpdate implements java.io.Serializable {
      * {@code sum.finite()} false, as a non-finite loss does.
      */
     public ModelState update(ModelState global, RoundSum sum) {
-        ModelState mean = sum.average(global);
-        if (sum.batches() == 0 || isAveraging()) {
-            return mean;
+        return update(global, sum, start(global).weights());
+    }
+
+    /**
+     * As {@link #update(ModelState, RoundSum)}, for a round whose workers reported weights moved from {@code base}:
+     * the round's mean move from {@code base} is what the rule applies to {@code global}. For an overlapped round
+     * ({@link TrainingLoop}) the base is the start of the state a round before {@code global}: its move lands one
+     * round late.
+     */
+    public ModelState update(ModelState global, RoundSum sum, float[] base) {
+        if (sum.batches() == 0 || (isAveraging() && base == global.weights())) {
+            return sum.average(global);
         }
+        ModelState mean = sum.average(global);
         float[] theta = global.weights();
+        if (isAveraging()) {
+            float[] next = new float[theta.length];
+            boolean finite = true;
+            for (int i = 0; i < theta.length; i++) {
+                next[i] = (float) (theta[i] + (sum.meanWeight(i) - base[i]));
+                finite &= Float.isFinite(next[i]);
+            }
+            if (!finite) {
+                sum.finite = false;
+            }
+            return new ModelState(next, mean.optimizerState(), mean.optimizerSteps(), mean.blockMomentum());
+        }
         float[] delta = global.blockMomentum().length == theta.length ? global.blockMomentum() : new float[theta.length];
-        float[] s = start(global).weights();
+        float[] s = base;
         float[] nextTheta = new float[theta.length];
         float[] nextDelta = new float[theta.length];
         boolean finite = true;

@@ -81,4 +81,45 @@ public final class ShardTrainer<S extends Shard> {
         ModelState out = new ModelState(params.values.clone(), optimizer.state().clone(), optimizer.steps());
         return new Result(out, steps.carried(), lossSum, examples, tokens, done, fromBatch + done, finite);
     }
+
+    /** A shard's round: what it reports to the driver and what it keeps. */
+    public record Round(Result reported, ShardState kept) {}
+
+    /**
+     * One round of a shard, from what it {@code kept} of the epoch's earlier rounds. A round on time starts from
+     * {@code base} and reports where it ended. A <em>late</em> round is one the driver started before it had combined
+     * the round before, so {@code base} is a round old (the start the driver made of the round before that): the
+     * shard goes on from it plus its own move in its last round, the move the driver has not combined yet, and
+     * reports {@code base} plus this round's move, which is what the driver combines ({@link
+     * OuterUpdate#update(ModelState, RoundSum, float[])}). An epoch's first round is on time.
+     */
+    public Round round(ShardState kept, float[] base, boolean late, S shard, int epoch, int fromBatch, int maxBatches) {
+        float[] own = late ? kept.progress() : null;
+        float[] start = base;
+        if (own != null) {
+            start = new float[base.length];
+            for (int i = 0; i < start.length; i++) {
+                start[i] = base[i] + own[i];
+            }
+        }
+        Result r = train(kept.from(start), kept.carried(), shard, epoch, fromBatch, maxBatches, null);
+        if (r.batches() == 0) {
+            return new Round(r, kept);
+        }
+        float[] end = r.state().weights();
+        float[] moved = new float[end.length];
+        for (int i = 0; i < end.length; i++) {
+            moved[i] = end[i] - start[i];
+        }
+        Result reported = r;
+        if (own != null) {   // the move from base alone: what the driver combines, as if every shard started there
+            float[] w = new float[end.length];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = base[i] + moved[i];
+            }
+            reported = new Result(new ModelState(w, r.state().optimizerState(), r.state().optimizerSteps()), r.carried(),
+                    r.lossSum(), r.examples(), r.tokens(), r.batches(), r.nextBatch(), r.finite());
+        }
+        return new Round(reported, kept.after(r, moved));
+    }
 }

@@ -5,7 +5,8 @@ import java.util.function.IntUnaryOperator;
 /**
  * The driver's side of training, the same whoever runs the shards: for every epoch, rounds of "every
  * shard trains from the same weights → the outer update ({@link OuterUpdate}: averaging, block momentum or Nesterov)
- * → next round" (one round per epoch, or one per {@code syncEvery} batches), then the shards' optimizer states
+ * → next round" (one round per epoch, or one per {@code syncEvery} batches; with overlap, the next round starts
+ * before the last is combined, and each update lands a round late), then the shards' optimizer states
  * averaged, validation, and the listener (progress, metrics, checkpoint). Within an epoch each shard keeps its own
  * optimizer state and hidden state ({@link ShardState}); hidden states start from zeros every epoch, as d2l's
  * train_epoch_ch8 starts each epoch with a fresh state.
@@ -46,6 +47,7 @@ public final class TrainingLoop {
     private final Workers workers;
     private final IntUnaryOperator syncEvery;
     private final OuterUpdate outer;
+    private final boolean overlap;
     private final Listener listener;
 
     /** Plain averaging; {@code syncEvery} ≤ 0: once per epoch. */
@@ -55,14 +57,21 @@ public final class TrainingLoop {
 
     /** {@code syncEvery} ≤ 0: one round per epoch; {@code outer}: how a round's results become the next state. */
     public TrainingLoop(Workers workers, int syncEvery, OuterUpdate outer, Listener listener) {
-        this(workers, epoch -> syncEvery, outer, listener);
+        this(workers, epoch -> syncEvery, outer, false, listener);
     }
 
-    /** As above, the batches per round of every epoch given by {@code syncEvery} (≤ 0: one round). */
-    public TrainingLoop(Workers workers, IntUnaryOperator syncEvery, OuterUpdate outer, Listener listener) {
+    /**
+     * As above, the batches per round of every epoch given by {@code syncEvery} (≤ 0: one round); with
+     * {@code overlap}, every round but an epoch's first starts before the round before it has been combined (late,
+     * {@link Workers#start}): the workers train on while the driver combines, and each outer update lands one round
+     * later than it would in turn.
+     */
+    public TrainingLoop(Workers workers, IntUnaryOperator syncEvery, OuterUpdate outer, boolean overlap,
+                        Listener listener) {
         this.workers = workers;
         this.syncEvery = syncEvery;
         this.outer = outer;
+        this.overlap = overlap;
         this.listener = listener == null ? new Listener() {} : listener;
     }
 
@@ -84,21 +93,48 @@ public final class TrainingLoop {
             double overhead = 0;
             double slowest = 0;
             workers.beginEpoch(epoch, state);
-            for (int r = 0; r < rounds; r++) {
-                long r0 = System.nanoTime();
-                RoundSum sum = workers.round(outer.start(state).weights(), r * chunk, k > 0 ? chunk : 0);
-                overhead += Math.max(0, (System.nanoTime() - r0) / 1e9 - sum.computeSeconds(workers.slots()));
-                slowest += sum.slowestSeconds();
-                ModelState next = outer.update(state, sum);
-                if (!sum.finite()) {
-                    throw new DivergedException(epoch);
+            float[][] base = new float[rounds][];
+            Workers.Pending[] pending = new Workers.Pending[rounds];
+            int started = 0;
+            long last = System.nanoTime();
+            try {
+                for (int r = 0; r < rounds; r++) {
+                    // on time: round r starts from the state round r − 1 made; overlapped: round r + 2 starts, while
+                    // round r + 1 trains, from the state round r made, each shard adding its own move of round r + 1
+                    while (started < rounds && started <= r + (overlap ? 1 : 0)) {
+                        base[started] = outer.start(state).weights();
+                        pending[started] = workers.start(base[started], overlap && started > 0, started * chunk,
+                                k > 0 ? chunk : 0);
+                        started++;
+                    }
+                    RoundSum sum = pending[r].await();
+                    pending[r] = null;
+                    ModelState next = outer.update(state, sum, base[r]);
+                    base[r] = null;
+                    long now = System.nanoTime();
+                    overhead += Math.max(0, (now - last) / 1e9 - sum.computeSeconds(workers.slots()));
+                    last = now;
+                    slowest += sum.slowestSeconds();
+                    if (!sum.finite()) {
+                        throw new DivergedException(epoch);
+                    }
+                    state = next;
+                    lossSum += sum.lossSum();
+                    examples += sum.examples();
+                    tokens += sum.tokens();
+                    listener.roundEnd(epoch, r, rounds, examples, (System.nanoTime() - t0) / 1e9,
+                            examples == 0 ? Double.NaN : lossSum / examples);
                 }
-                state = next;
-                lossSum += sum.lossSum();
-                examples += sum.examples();
-                tokens += sum.tokens();
-                listener.roundEnd(epoch, r, rounds, examples, (System.nanoTime() - t0) / 1e9,
-                        examples == 0 ? Double.NaN : lossSum / examples);
+            } finally {
+                for (Workers.Pending p : pending) {   // a round still under way when one failed: let it end first
+                    if (p != null) {
+                        try {
+                            p.await();
+                        } catch (RuntimeException ignored) {
+                            // the first failure is the one to report
+                        }
+                    }
+                }
             }
             state = workers.endEpoch(state);
             Validation valid = workers.validate(state.weights());

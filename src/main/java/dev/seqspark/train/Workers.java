@@ -22,11 +22,24 @@ public interface Workers extends AutoCloseable {
     /** Starts {@code epoch}: every shard takes {@code global}'s optimizer state, with nothing carried. */
     void beginEpoch(int epoch, ModelState global);
 
+    /** A round under way. */
+    interface Pending {
+        /** Waits for the round; its results summed in shard order. */
+        RoundSum await();
+    }
+
     /**
-     * One round: every shard trains batches [fromBatch, fromBatch + maxBatches) of its epoch layout (maxBatches ≤ 0:
-     * to the end) from {@code start} and its own optimizer and carried state; returns their results summed.
+     * Starts a round: every shard trains batches [fromBatch, fromBatch + maxBatches) of its epoch layout (maxBatches
+     * ≤ 0: to the end) from {@code base} — or, when {@code late}, from {@code base} plus its own last round's move
+     * ({@link ShardTrainer#round}) — and its own optimizer and carried state. A late round may be started before the
+     * round before it has ended; rounds run in the order they were started, each shard's after its last.
      */
-    RoundSum round(float[] start, int fromBatch, int maxBatches);
+    Pending start(float[] base, boolean late, int fromBatch, int maxBatches);
+
+    /** A round on time, waited for. */
+    default RoundSum round(float[] start, int fromBatch, int maxBatches) {
+        return start(start, false, fromBatch, maxBatches).await();
+    }
 
     /** Ends the epoch: {@code global} with the shards' optimizer states averaged ({@link OptimizerSum}). */
     ModelState endEpoch(ModelState global);

@@ -91,7 +91,7 @@ class SequenceClassifierTest {
     @Test
     void everyParamHasADefaultAndADoc() {
         SequenceClassifier sc = new SequenceClassifier();
-        assertEquals(27, sc.params().length);
+        assertEquals(28, sc.params().length);
         for (Param<?> p : sc.params()) {
             assertTrue(sc.hasDefault(p), p.name() + " has a default");
             assertTrue(p.doc().length() > 20, p.name() + " has a doc");

@@ -2,6 +2,7 @@ package dev.seqspark.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.seqspark.model.LanguageModelSpec;
@@ -176,6 +177,14 @@ class SparkTrainingTest {
                 dev.seqspark.train.OuterUpdate bmuf = dev.seqspark.train.OuterUpdate.bmuf(2.0 / 3, 1.0);
                 assertArrayEquals(new TrainingLoop(lw, sync, bmuf, null).run(start, 0, 1).weights(),
                         new TrainingLoop(sw, sync, bmuf, null).run(start, 0, 1).weights(), "BMUF, sync_every " + sync);
+                ModelState overlapped = new TrainingLoop(sw, e -> sync, bmuf, true, null).run(start, 0, 1);
+                assertArrayEquals(new TrainingLoop(lw, e -> sync, bmuf, true, null).run(start, 0, 1).weights(),
+                        overlapped.weights(), "BMUF, overlapped rounds, sync_every " + sync);
+                if (sync > 0) {
+                    assertFalse(java.util.Arrays.equals(overlapped.weights(),
+                            new TrainingLoop(sw, sync, bmuf, null).run(start, 0, 1).weights()),
+                            "overlapped rounds are not the same maths as rounds in turn");
+                }
                 Evaluator.Loss a = (Evaluator.Loss) sw.validate(viaSpark.weights());
                 Evaluator.Loss b = Evaluator.evaluate(spec, viaSpark.weights(), valid, 0, valid.length,
                         CFG.batchSize(), CFG.numSteps());
@@ -197,11 +206,14 @@ class SparkTrainingTest {
             ModelState start = ShardTrainer.startingFrom(task, task.spec().initParams(4).values);
             for (dev.seqspark.train.OuterUpdate outer : List.of(dev.seqspark.train.OuterUpdate.average(),
                     dev.seqspark.train.OuterUpdate.bmuf(0.5, 1.0))) {
-                ModelState clean = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 2, outer, null).run(start, 0, 1);
-                ModelState retried = new TrainingLoop(new SparkWorkers<>(jsc, c, task, true), 2, outer, null)
-                        .run(start, 0, 1);
-                assertArrayEquals(clean.weights(), retried.weights(), outer.toString());
-                assertArrayEquals(clean.blockMomentum(), retried.blockMomentum(), outer.toString());
+                for (boolean overlap : new boolean[] {false, true}) {
+                    ModelState clean = new TrainingLoop(new SparkWorkers<>(jsc, c, task), e -> 2, outer, overlap, null)
+                            .run(start, 0, 1);
+                    ModelState retried = new TrainingLoop(new SparkWorkers<>(jsc, c, task, true), e -> 2, outer,
+                            overlap, null).run(start, 0, 1);
+                    assertArrayEquals(clean.weights(), retried.weights(), outer + ", overlapped " + overlap);
+                    assertArrayEquals(clean.blockMomentum(), retried.blockMomentum(), outer + ", overlapped " + overlap);
+                }
             }
         }
     }
@@ -214,20 +226,24 @@ class SparkTrainingTest {
             LanguageModelTask task = gru16(c);
             ModelState start = ShardTrainer.startingFrom(task, task.spec().initParams(5).values);
             dev.seqspark.train.OuterUpdate bmuf = dev.seqspark.train.OuterUpdate.bmuf(0.5, 1.0);
-            ModelState kept = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 2, bmuf, null).run(start, 0, 2);
-            int[] rounds = {0};
-            TrainingLoop.Listener forget = new TrainingLoop.Listener() {
-                @Override
-                public void roundEnd(int epoch, int round, int of, long examples, double seconds, double loss) {
-                    ExecutorStates.forgetAll();
-                    rounds[0]++;
-                }
-            };
-            ModelState replayed = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 2, bmuf, forget).run(start, 0, 2);
-            assertTrue(rounds[0] >= 4, "several rounds per epoch, so later ones replay: " + rounds[0]);
-            assertArrayEquals(kept.weights(), replayed.weights());
-            assertArrayEquals(kept.optimizerState(), replayed.optimizerState());
-            assertEquals(kept.optimizerSteps(), replayed.optimizerSteps());
+            for (boolean overlap : new boolean[] {false, true}) {
+                ModelState kept = new TrainingLoop(new SparkWorkers<>(jsc, c, task), e -> 2, bmuf, overlap, null)
+                        .run(start, 0, 2);
+                int[] rounds = {0};
+                TrainingLoop.Listener forget = new TrainingLoop.Listener() {
+                    @Override
+                    public void roundEnd(int epoch, int round, int of, long examples, double seconds, double loss) {
+                        ExecutorStates.forgetAll();
+                        rounds[0]++;
+                    }
+                };
+                ModelState replayed = new TrainingLoop(new SparkWorkers<>(jsc, c, task), e -> 2, bmuf, overlap, forget)
+                        .run(start, 0, 2);
+                assertTrue(rounds[0] >= 4, "several rounds per epoch, so later ones replay: " + rounds[0]);
+                assertArrayEquals(kept.weights(), replayed.weights(), "overlapped " + overlap);
+                assertArrayEquals(kept.optimizerState(), replayed.optimizerState(), "overlapped " + overlap);
+                assertEquals(kept.optimizerSteps(), replayed.optimizerSteps());
+            }
         }
     }
 }

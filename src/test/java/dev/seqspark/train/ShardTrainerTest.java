@@ -167,4 +167,67 @@ class ShardTrainerTest {
                 () -> new TrainConfig(32, 35, Partitioning.SEQUENTIAL, null, "lbfgs", 1, 1, 0));
         assertEquals("unknown optimizer 'lbfgs'; expected sgd or adam", e.getMessage());
     }
+
+    /**
+     * Overlapped rounds, written out by hand for two shards and BMUF (η = 0.5, ζ = 1). Round r + 2 starts once round r
+     * is combined, from the state (θ, Δ) that round made: every shard from BMUF's start b = θ − η·Δ plus its own move
+     * in round r + 1 (which the driver has not combined yet); rounds 0 and 1 start from the epoch's start. The driver
+     * combines each round's mean move from its base, m, by BMUF: Δ ← η·Δ − m, θ ← θ − Δ. SGD keeps no optimizer
+     * state between rounds, so each shard's round is ShardTrainer.train from the start written here, with its
+     * carried hidden state.
+     */
+    @Test
+    void overlappedRoundsApplyEachRoundsMeanMoveOneRoundLate() {
+        double eta = 0.5;
+        LanguageModelTask task = task(new TrainConfig(4, 6, Partitioning.SEQUENTIAL, 0, "sgd", 0.5, 1.0, 42));
+        int[] s = stream(1200, 3);
+        java.util.List<TokenShard> shards = java.util.List.of(shard(s, 0, 600, 0), shard(s, 600, 600, 1));
+        ModelState theta0 = start(task, 9);
+        int k = 8;
+        assertEquals(3 * k, task.batches(600, 0, 0), "three rounds of eight batches");
+        LocalWorkers<TokenShard> workers = new LocalWorkers<>(task, shards, new long[] {600, 600});
+        OuterUpdate bmuf = OuterUpdate.bmuf(eta, 1.0);
+        float[] viaLoop = new TrainingLoop(workers, e -> k, bmuf, true, null).run(theta0, 0, 1).weights();
+
+        int n = theta0.weights().length;
+        ShardTrainer<TokenShard> t = new ShardTrainer<>(task);
+        float[][] moved = new float[2][];
+        Serializable[] carried = new Serializable[2];
+        double[][] theta = new double[4][n];   // θ_r: after round r − 1; Δ_r likewise (Δ_0 = 0)
+        double[][] delta = new double[4][n];
+        for (int i = 0; i < n; i++) {
+            theta[0][i] = theta0.weights()[i];
+        }
+        for (int r = 0; r < 3; r++) {
+            int known = Math.max(0, r - 1);   // round r starts knowing the state after round r − 2
+            double[] base = new double[n];
+            double[] meanMove = new double[n];
+            for (int i = 0; i < n; i++) {
+                base[i] = r == 0 ? theta[0][i] : theta[known][i] - eta * delta[known][i];
+            }
+            for (int w = 0; w < 2; w++) {
+                float[] from = new float[n];
+                for (int i = 0; i < n; i++) {
+                    from[i] = (float) (r == 0 ? base[i] : (float) base[i] + moved[w][i]);
+                }
+                ShardTrainer.Result res = t.train(new ModelState(from, theta0.optimizerState(), 0), carried[w],
+                        shards.get(w), 0, r * k, k, null);
+                carried[w] = res.carried();
+                moved[w] = new float[n];
+                for (int i = 0; i < n; i++) {
+                    moved[w][i] = res.state().weights()[i] - from[i];
+                    meanMove[i] += moved[w][i] / 2.0;
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                delta[r + 1][i] = eta * delta[r][i] - meanMove[i];
+                theta[r + 1][i] = theta[r][i] - delta[r + 1][i];
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(theta[3][i], viaLoop[i], 1e-5 * Math.max(1, Math.abs(theta[3][i])), "weight " + i);
+        }
+        float[] inTurn = new TrainingLoop(workers, k, bmuf, null).run(theta0, 0, 1).weights();
+        assertFalse(Arrays.equals(inTurn, viaLoop), "overlapping changes the maths");
+    }
 }
