@@ -150,7 +150,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         this.epoch = epoch;
         costs.beginEpoch();
         synchronized (this) {
-            tasks = packed();   // anew each epoch: a shard's cached data may have moved to another executor
+            tasks = packed();
         }
         epochStart = jsc.broadcast(new ModelState(new float[0], global.optimizerState(), global.optimizerSteps()));
     }
@@ -325,10 +325,10 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     }
 
     /**
-     * Packs shards into n tasks the same way every round, shard k into task k mod n: balanced to one shard, and each
-     * task prefers the executor that holds its first shard's cached data, so that it finds there the states its
-     * shards left the round before whichever executor frees first. (Spark's default coalescer groups by data
-     * locality, which need not be either.)
+     * Packs shards into n tasks the same way every round, shard k into task k mod n: balanced to one shard, and a
+     * task finds on its executor the states its shards left there the round before when it runs there again. (Spark's
+     * default coalescer groups by data locality, which need not be either. A task here prefers no executor: preferring
+     * its first shard's made both of two tasks wait for the same executor, up to spark.locality.wait a round.)
      */
     private static final class InTurn implements PartitionCoalescer, Serializable {
         private static final long serialVersionUID = 1L;
@@ -337,9 +337,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         public PartitionGroup[] coalesce(int n, RDD<?> parent) {
             PartitionGroup[] groups = new PartitionGroup[n];
             for (int g = 0; g < n; g++) {
-                scala.collection.immutable.Seq<org.apache.spark.scheduler.TaskLocation> where =
-                        parent.context().getPreferredLocs(parent, g);   // executor_<host>_<id> of a cached block
-                groups[g] = new PartitionGroup(where.isEmpty() ? Option.empty() : Option.apply(where.head().toString()));
+                groups[g] = new PartitionGroup(Option.empty());
             }
             Partition[] shards = parent.partitions();
             for (int k = 0; k < shards.length; k++) {
