@@ -47,10 +47,11 @@ import scala.runtime.BoxedUnit;
  */
 public final class SparkWorkers<S extends Shard> implements Workers {
 
-    /** What a round's tasks read: the epoch, the base weights, whether the round is late, which batches. */
-    record RoundStart(int epoch, byte[] weights, boolean late, int fromBatch, int maxBatches) implements Serializable {
-        static RoundStart of(int epoch, float[] base, boolean late, int fromBatch, int maxBatches) {
-            return new RoundStart(epoch, Outcome.bytes(base), late, fromBatch, maxBatches);
+    /** What a round's tasks read: the epoch, the base weights, whether it is late and keeps moves, which batches. */
+    record RoundStart(int epoch, byte[] weights, boolean late, boolean keepMove, int fromBatch, int maxBatches)
+            implements Serializable {
+        static RoundStart of(int epoch, float[] base, boolean late, boolean keepMove, int fromBatch, int maxBatches) {
+            return new RoundStart(epoch, Outcome.bytes(base), late, keepMove, fromBatch, maxBatches);
         }
 
         /** The base weights (a fresh copy). */
@@ -156,12 +157,12 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     }
 
     @Override
-    public Pending start(float[] base, boolean late, int fromBatch, int maxBatches) {
+    public Pending start(float[] base, boolean late, boolean keepMove, int fromBatch, int maxBatches) {
         String description = String.format("seqspark train: epoch %d, batches %d..%s on %d workers", epoch + 1,
                 fromBatch, maxBatches > 0 ? String.valueOf(fromBatch + maxBatches - 1) : "end", corpus.workers());
         long number = costs.beginRound();
         long t0 = System.nanoTime();
-        rounds.add(jsc.broadcast(RoundStart.of(epoch, base, late, fromBatch, maxBatches)));
+        rounds.add(jsc.broadcast(RoundStart.of(epoch, base, late, keepMove, fromBatch, maxBatches)));
         double broadcastMs = (System.nanoTime() - t0) / 1e6;
         Task<S> t = task;
         String run = runId;
@@ -180,7 +181,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                 try {
                     ShardState kept = stateBefore(run, r, shard, trainer, begin.value(), history);
                     long started = System.nanoTime();   // building a trainer, finding the state: the round's overhead
-                    ShardTrainer.Round res = trainer.round(kept, in.base(), in.late(), shard, in.epoch(),
+                    ShardTrainer.Round res = trainer.round(kept, in.base(), in.late(), in.keepMove(), shard, in.epoch(),
                             in.fromBatch(), in.maxBatches());
                     double seconds = (System.nanoTime() - started) / 1e9;
                     ExecutorStates.put(run, in.epoch(), r, shard.index(), res.kept());
@@ -233,7 +234,8 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         }
         for (int j = 0; j < r; j++) {
             RoundStart in = history.get(j).value();
-            kept = trainer.round(kept, in.base(), in.late(), shard, epoch, in.fromBatch(), in.maxBatches()).kept();
+            kept = trainer.round(kept, in.base(), in.late(), in.keepMove(), shard, epoch, in.fromBatch(),
+                    in.maxBatches()).kept();
         }
         return kept;
     }

@@ -66,12 +66,13 @@ public final class LocalWorkers<S extends Shard> implements Workers {
 
     /** Runs the round at once: a later round can only start after it, as on Spark. */
     @Override
-    public Pending start(float[] base, boolean late, int fromBatch, int maxBatches) {
+    public Pending start(float[] base, boolean late, boolean keepMove, int fromBatch, int maxBatches) {
         RoundSum sum = new RoundSum();
         for (S shard : shards) {
             int k = shard.index();
             long t0 = System.nanoTime();
-            ShardTrainer.Round r = trainer.round(local[k], base, late, shard, epoch, fromBatch, maxBatches);
+            ShardTrainer.Round r = trainer.round(local[k], base, late, keepMove, shard, epoch, fromBatch,
+                    maxBatches);
             local[k] = r.kept();
             sum.add(r.reported(), (System.nanoTime() - t0) / 1e9);
         }

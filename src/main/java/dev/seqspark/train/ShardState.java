@@ -5,8 +5,8 @@ import java.io.Serializable;
 /**
  * What a shard keeps from one round to the next within an epoch, on its worker: its optimizer's state (momentum,
  * Adam's moments) and step count, what it carries (a language model's hidden state; null: nothing), the batches
- * it trained in the epoch, and how far its last round moved its weights ({@code progress}, null before its first:
- * what a late round starts from, see {@link ShardTrainer#round}). Only the weights travel each round; the optimizer
+ * it trained in the epoch, and how far its last round moved its weights ({@code progress}: what a late round starts
+ * from, see {@link ShardTrainer#round}; null before its first round, and when rounds do not overlap). Only the weights travel each round; the optimizer
  * states are averaged once, at the epoch's end.
  */
 public record ShardState(int shard, float[] optimizerState, long optimizerSteps, Serializable carried, long batches,

@@ -91,9 +91,11 @@ public final class ShardTrainer<S extends Shard> {
      * the round before, so {@code base} is a round old (the start the driver made of the round before that): the
      * shard goes on from it plus its own move in its last round, the move the driver has not combined yet, and
      * reports {@code base} plus this round's move, which is what the driver combines ({@link
-     * OuterUpdate#update(ModelState, RoundSum, float[])}). An epoch's first round is on time.
+     * OuterUpdate#update(ModelState, RoundSum, float[])}). An epoch's first round is on time. The shard keeps its
+     * move only when {@code keepMove} (the next round may be late): one weights-sized array less otherwise.
      */
-    public Round round(ShardState kept, float[] base, boolean late, S shard, int epoch, int fromBatch, int maxBatches) {
+    public Round round(ShardState kept, float[] base, boolean late, boolean keepMove, S shard, int epoch, int fromBatch,
+                       int maxBatches) {
         float[] own = late ? kept.progress() : null;
         float[] start = base;
         if (own != null) {
@@ -107,9 +109,12 @@ public final class ShardTrainer<S extends Shard> {
             return new Round(r, kept);
         }
         float[] end = r.state().weights();
-        float[] moved = new float[end.length];
-        for (int i = 0; i < end.length; i++) {
-            moved[i] = end[i] - start[i];
+        float[] moved = null;
+        if (keepMove || own != null) {
+            moved = new float[end.length];
+            for (int i = 0; i < end.length; i++) {
+                moved[i] = end[i] - start[i];
+            }
         }
         Result reported = r;
         if (own != null) {   // the move from base alone: what the driver combines, as if every shard started there
@@ -120,6 +125,6 @@ public final class ShardTrainer<S extends Shard> {
             reported = new Result(new ModelState(w, r.state().optimizerState(), r.state().optimizerSteps()), r.carried(),
                     r.lossSum(), r.examples(), r.tokens(), r.batches(), r.nextBatch(), r.finite());
         }
-        return new Round(reported, kept.after(r, moved));
+        return new Round(reported, kept.after(r, keepMove ? moved : null));
     }
 }

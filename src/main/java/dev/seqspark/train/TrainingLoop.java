@@ -103,8 +103,8 @@ public final class TrainingLoop {
                     // round r + 1 trains, from the state round r made, each shard adding its own move of round r + 1
                     while (started < rounds && started <= r + (overlap ? 1 : 0)) {
                         base[started] = outer.start(state).weights();
-                        pending[started] = workers.start(base[started], overlap && started > 0, started * chunk,
-                                k > 0 ? chunk : 0);
+                        pending[started] = workers.start(base[started], overlap && started > 0, overlap,
+                                started * chunk, k > 0 ? chunk : 0);
                         started++;
                     }
                     RoundSum sum = pending[r].await();

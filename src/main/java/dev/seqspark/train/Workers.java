@@ -31,14 +31,15 @@ public interface Workers extends AutoCloseable {
     /**
      * Starts a round: every shard trains batches [fromBatch, fromBatch + maxBatches) of its epoch layout (maxBatches
      * ≤ 0: to the end) from {@code base} — or, when {@code late}, from {@code base} plus its own last round's move
-     * ({@link ShardTrainer#round}) — and its own optimizer and carried state. A late round may be started before the
-     * round before it has ended; rounds run in the order they were started, each shard's after its last.
+     * ({@link ShardTrainer#round}) — and its own optimizer and carried state; each shard keeps its move for the next
+     * round when {@code keepMove}. A late round may be started before the round before it has ended; rounds run in
+     * the order they were started, each shard's after its last.
      */
-    Pending start(float[] base, boolean late, int fromBatch, int maxBatches);
+    Pending start(float[] base, boolean late, boolean keepMove, int fromBatch, int maxBatches);
 
     /** A round on time, waited for. */
     default RoundSum round(float[] start, int fromBatch, int maxBatches) {
-        return start(start, false, fromBatch, maxBatches).await();
+        return start(start, false, false, fromBatch, maxBatches).await();
     }
 
     /** Ends the epoch: {@code global} with the shards' optimizer states averaged ({@link OptimizerSum}). */
