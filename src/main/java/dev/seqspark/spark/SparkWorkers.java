@@ -150,9 +150,6 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     public void beginEpoch(int epoch, ModelState global) {
         this.epoch = epoch;
         costs.beginEpoch();
-        synchronized (this) {
-            tasks = packed();
-        }
         epochStart = jsc.broadcast(new ModelState(new float[0], global.optimizerState(), global.optimizerSteps()));
     }
 
@@ -320,7 +317,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     }
 
     /** The cached shards, packed into no more partitions than task slots. */
-    private synchronized RDD<S> packed() {
+    private RDD<S> packed() {
         return corpus.workers() > slots()
                 ? corpus.shards().rdd().coalesce(slots(), false, Option.apply(new InTurn()), null)
                 : corpus.shards().rdd();

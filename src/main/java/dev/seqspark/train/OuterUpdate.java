@@ -120,6 +120,9 @@ public final class OuterUpdate implements java.io.Serializable {
      * {@code sum.finite()} false, as a non-finite loss does.
      */
     public ModelState update(ModelState global, RoundSum sum) {
+        if (sum.batches() == 0 || isAveraging()) {
+            return sum.average(global);
+        }
         return update(global, sum, start(global).weights());
     }
 
@@ -127,10 +130,10 @@ public final class OuterUpdate implements java.io.Serializable {
      * As {@link #update(ModelState, RoundSum)}, for a round whose workers reported weights moved from {@code base}:
      * the round's mean move from {@code base} is what the rule applies to {@code global}. For an overlapped round
      * ({@link TrainingLoop}) the base is the start of the state a round before {@code global}: its move lands one
-     * round late.
+     * round late; averaging then adds it to {@code global}'s weights.
      */
     public ModelState update(ModelState global, RoundSum sum, float[] base) {
-        if (sum.batches() == 0 || (isAveraging() && base == global.weights())) {
+        if (sum.batches() == 0) {
             return sum.average(global);
         }
         ModelState mean = sum.average(global);
