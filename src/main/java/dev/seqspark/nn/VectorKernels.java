@@ -148,7 +148,11 @@ final class VectorKernels extends Kernels {
     // ---- GRU
 
     // Forward updates run as ScalarKernels' passes, each a simple vector loop: one fused loop per row, with three
-    // activations' worth of live vectors, measured 2.4x slower (8.2 against 3.4 ns per hidden unit of a GRU).
+    // activations' worth of live vectors, measured 2.4x slower (8.2 against 3.4 ns per hidden unit of a GRU). Each
+    // pass is a method of its own that takes arrays, not vectors: where C2's inlining budget runs out inside
+    // gruForward (NodeCountInliningCutoff, after sigmoid and tanh), the cut then falls between methods. With the
+    // loops written inline, a cut there left their vectors boxed: the Java fallback allocating float[] and vector
+    // objects on every operation (gigabytes an epoch in an allocation profile, and a slower run).
 
     @Override
     public void gruForward(int batch, int hidden, float[] act, int aOff, float[] rh, float[] ghn, int sOff,
@@ -163,24 +167,36 @@ final class VectorKernels extends Kernels {
             int z = r + hidden;
             int n = z + hidden;
             int q = b * gw;
-            int s = sOff + b * hidden;
-            int hp = hPrev + b * hidden;
-            int ho = hOut + b * hidden;
-            for (int j = 0; j < 2 * hidden; j += L) {
-                FloatVector.fromArray(S, act, r + j).add(FloatVector.fromArray(S, rh, q + j)).intoArray(act, r + j);
-            }
+            addTo(act, r, rh, q, 2 * hidden);
             sigmoid(act, r, n);
-            for (int j = 0; j < hidden; j += L) {
-                FloatVector g = FloatVector.fromArray(S, rh, q + 2 * hidden + j);
-                g.intoArray(ghn, s + j);
-                FloatVector.fromArray(S, act, n + j).add(FloatVector.fromArray(S, act, r + j).mul(g)).intoArray(act, n + j);
-            }
+            gruCandidate(act, r, n, rh, q + 2 * hidden, ghn, sOff + b * hidden, hidden);
             tanh(act, n, n + hidden);
-            for (int j = 0; j < hidden; j += L) {
-                FloatVector zj = FloatVector.fromArray(S, act, z + j);
-                zj.neg().add(1f).mul(FloatVector.fromArray(S, act, n + j)).add(zj.mul(FloatVector.fromArray(S, h, hp + j)))
-                        .intoArray(h, ho + j);
-            }
+            gruBlend(act, z, n, h, hPrev + b * hidden, hOut + b * hidden, hidden);
+        }
+    }
+
+    /** a[at .. at + len) += x[xAt ..]: the gates' input and hidden parts summed. */
+    private static void addTo(float[] a, int at, float[] x, int xAt, int len) {
+        for (int j = 0; j < len; j += L) {
+            FloatVector.fromArray(S, a, at + j).add(FloatVector.fromArray(S, x, xAt + j)).intoArray(a, at + j);
+        }
+    }
+
+    /** The candidate's pre-activation n += r ⊙ (W_hn h + b_hn), that last term kept in ghn for the backward. */
+    private static void gruCandidate(float[] act, int r, int n, float[] rh, int g, float[] ghn, int s, int hidden) {
+        for (int j = 0; j < hidden; j += L) {
+            FloatVector gj = FloatVector.fromArray(S, rh, g + j);
+            gj.intoArray(ghn, s + j);
+            FloatVector.fromArray(S, act, n + j).add(FloatVector.fromArray(S, act, r + j).mul(gj)).intoArray(act, n + j);
+        }
+    }
+
+    /** h' = (1 − z) ⊙ n + z ⊙ h. */
+    private static void gruBlend(float[] act, int z, int n, float[] h, int hp, int ho, int hidden) {
+        for (int j = 0; j < hidden; j += L) {
+            FloatVector zj = FloatVector.fromArray(S, act, z + j);
+            zj.neg().add(1f).mul(FloatVector.fromArray(S, act, n + j)).add(zj.mul(FloatVector.fromArray(S, h, hp + j)))
+                    .intoArray(h, ho + j);
         }
     }
 
