@@ -96,9 +96,19 @@ final class VectorKernels extends Kernels {
         tail.tanh(a, i, to);
     }
 
-    /** σ(x) = tanh(x·½)·½ + ½ as Activations.sigmoid, in three passes over the row so that tanh is written once. */
+    /**
+     * σ(x) = tanh(x·½)·½ + ½ as Activations.sigmoid, in three passes over the row so that tanh is written once; each
+     * pass a method of its own, for the reason given at gruForward.
+     */
     @Override
     public void sigmoid(float[] a, int from, int to) {
+        halve(a, from, to);
+        tanh(a, from, to);
+        halfPlusHalf(a, from, to);
+    }
+
+    /** a[i] ·= ½. */
+    private static void halve(float[] a, int from, int to) {
         int i = from;
         for (; i + L <= to; i += L) {
             FloatVector.fromArray(S, a, i).mul(V_HALF).intoArray(a, i);
@@ -106,8 +116,12 @@ final class VectorKernels extends Kernels {
         for (; i < to; i++) {
             a[i] *= 0.5f;
         }
-        tanh(a, from, to);
-        for (i = from; i + L <= to; i += L) {
+    }
+
+    /** a[i] = a[i]·½ + ½. */
+    private static void halfPlusHalf(float[] a, int from, int to) {
+        int i = from;
+        for (; i + L <= to; i += L) {
             FloatVector.fromArray(S, a, i).mul(V_HALF).add(V_HALF).intoArray(a, i);
         }
         for (; i < to; i++) {
@@ -337,24 +351,7 @@ final class VectorKernels extends Kernels {
         int j = 0;
         while (j < n) {
             int blockEnd = Math.min(n, j + BLOCK);
-            for (int v = 0; v < LANES; v += L) {   // the LANES sums, L at a time (one vector at 512 bits, two at 256)
-                FloatVector acc = FloatVector.zero(S);
-                for (int i = j + v; i + L <= blockEnd && i - v + LANES <= blockEnd; i += LANES) {
-                    FloatVector c = FloatVector.fromArray(S, x, off + i).sub(shift).min(V_EXP_MAX).max(V_EXP_MIN);
-                    FloatVector t = c.mul(V_LOG2E).add(V_ROUND);
-                    FloatVector fn = t.sub(V_ROUND);
-                    FloatVector r = c.sub(fn.mul(V_LN2_HI)).sub(fn.mul(V_LN2_LO));
-                    FloatVector scale = t.reinterpretAsInts().sub(V_EXP_BIAS).lanewise(VectorOperators.LSHL, 23)
-                            .reinterpretAsFloats();
-                    FloatVector e = r.mul(V_E5).add(V_E4).mul(r).add(V_E3).mul(r).add(V_E2).mul(r).add(V_E1).mul(r)
-                            .add(V_E0).mul(r.mul(r)).add(r).add(V_ONE).mul(scale);   // Activations.exp
-                    if (out != null) {
-                        e.intoArray(out, off + i);
-                    }
-                    acc = acc.add(e);
-                }
-                acc.intoArray(part, v);
-            }
+            expLanes(x, off, j, blockEnd, shift, out, part);
             j += (blockEnd - j) / LANES * LANES;
             for (; j < blockEnd; j++) {
                 float e = Activations.exp(x[off + j] - shift);
@@ -366,6 +363,32 @@ final class VectorKernels extends Kernels {
             flush(part, whole);
         }
         return sumInOrder(whole);
+    }
+
+    /**
+     * The vector part of one block of expShifted: the LANES partial sums of exp(x − shift) over whole LANES-wide
+     * steps from j, into part (and each exp into out, when given). A method of its own, for the reason given at
+     * gruForward: inline, the scalar tail's exp after it left this loop's vectors boxed.
+     */
+    private static void expLanes(float[] x, int off, int j, int blockEnd, float shift, float[] out, float[] part) {
+        for (int v = 0; v < LANES; v += L) {   // the LANES sums, L at a time (one vector at 512 bits, two at 256)
+            FloatVector acc = FloatVector.zero(S);
+            for (int i = j + v; i + L <= blockEnd && i - v + LANES <= blockEnd; i += LANES) {
+                FloatVector c = FloatVector.fromArray(S, x, off + i).sub(shift).min(V_EXP_MAX).max(V_EXP_MIN);
+                FloatVector t = c.mul(V_LOG2E).add(V_ROUND);
+                FloatVector fn = t.sub(V_ROUND);
+                FloatVector r = c.sub(fn.mul(V_LN2_HI)).sub(fn.mul(V_LN2_LO));
+                FloatVector scale = t.reinterpretAsInts().sub(V_EXP_BIAS).lanewise(VectorOperators.LSHL, 23)
+                        .reinterpretAsFloats();
+                FloatVector e = r.mul(V_E5).add(V_E4).mul(r).add(V_E3).mul(r).add(V_E2).mul(r).add(V_E1).mul(r)
+                        .add(V_E0).mul(r.mul(r)).add(r).add(V_ONE).mul(scale);   // Activations.exp
+                if (out != null) {
+                    e.intoArray(out, off + i);
+                }
+                acc = acc.add(e);
+            }
+            acc.intoArray(part, v);
+        }
     }
 
     @Override
