@@ -38,6 +38,12 @@ import jdk.incubator.vector.VectorSpecies;
  * operation). Each formula is {@link Activations}' and {@link ScalarKernels}' expression, operation for
  * operation, so the results are the same bits; the tail of a row shorter than a vector runs the scalar code.
  * Loaded only by {@link Kernels}, by name, when the module is readable.
+ *
+ * <p>Every vector loop is a method of its own that takes and returns arrays, never vectors, and a kernel that
+ * runs several passes calls them in turn. C2 intrinsifies a vector operation only within the compilation unit
+ * it has inlined: when its inlining budget runs out part-way through a large method (NodeCountInliningCutoff),
+ * the vectors after the cut are boxed and every operation runs the Java fallback, allocating. A cut between two
+ * methods that pass arrays costs a call and nothing else.
  */
 final class VectorKernels extends Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -98,7 +104,7 @@ final class VectorKernels extends Kernels {
 
     /**
      * σ(x) = tanh(x·½)·½ + ½ as Activations.sigmoid, in three passes over the row so that tanh is written once; each
-     * pass a method of its own, for the reason given at gruForward.
+     * pass a method of its own (see the class comment).
      */
     @Override
     public void sigmoid(float[] a, int from, int to) {
@@ -162,11 +168,9 @@ final class VectorKernels extends Kernels {
     // ---- GRU
 
     // Forward updates run as ScalarKernels' passes, each a simple vector loop: one fused loop per row, with three
-    // activations' worth of live vectors, measured 2.4x slower (8.2 against 3.4 ns per hidden unit of a GRU). Each
-    // pass is a method of its own that takes arrays, not vectors: where C2's inlining budget runs out inside
-    // gruForward (NodeCountInliningCutoff, after sigmoid and tanh), the cut then falls between methods. With the
-    // loops written inline, a cut there left their vectors boxed: the Java fallback allocating float[] and vector
-    // objects on every operation (gigabytes an epoch in an allocation profile, and a slower run).
+    // activations' worth of live vectors, measured 2.4x slower (8.2 against 3.4 ns per hidden unit of a GRU). Written
+    // inline, the passes after sigmoid and tanh ran boxed wherever C2 cut its inlining there (see the class comment):
+    // gigabytes of float[] and vector objects an epoch in an allocation profile.
 
     @Override
     public void gruForward(int batch, int hidden, float[] act, int aOff, float[] rh, float[] ghn, int sOff,
@@ -367,8 +371,8 @@ final class VectorKernels extends Kernels {
 
     /**
      * The vector part of one block of expShifted: the LANES partial sums of exp(x − shift) over whole LANES-wide
-     * steps from j, into part (and each exp into out, when given). A method of its own, for the reason given at
-     * gruForward: inline, the scalar tail's exp after it left this loop's vectors boxed.
+     * steps from j, into part (and each exp into out, when given). A method of its own (see the class comment):
+     * inline, it ran boxed behind the scalar tail's exp.
      */
     private static void expLanes(float[] x, int off, int j, int blockEnd, float shift, float[] out, float[] part) {
         for (int v = 0; v < LANES; v += L) {   // the LANES sums, L at a time (one vector at 512 bits, two at 256)
