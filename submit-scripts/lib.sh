@@ -1,5 +1,6 @@
 # Shared by the scripts in submit-scripts/ (sourced, not run).
-# Defines: root, jar, cp_file, java_bin, jvm_flags (one line); ensure_built builds the jar when stale.
+# Defines: root, jar, cp_file, java_bin, jvm_flags (one line), jit_flags (its C2 directives, for executors);
+# ensure_built builds the jar when stale.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jar=$root/target/seqspark.jar
@@ -7,6 +8,7 @@ cp_file=$root/target/classpath.txt
 java_bin=java
 [ -n "${JAVA_HOME:-}" ] && java_bin=$JAVA_HOME/bin/java
 jvm_flags=$(tr '\n' ' ' <"$root/conf/jvm.options")
+jit_flags=$(grep -e '^-XX:CompileCommand' "$root/conf/jvm.options" | tr '\n' ' ')
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 export SEQSPARK_HOME=$root
 # (SPARK_LOCAL_IP is pinned to 127.0.0.1 only by the scripts that run on this machine alone: seqspark, which runs

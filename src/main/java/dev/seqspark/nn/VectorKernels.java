@@ -43,7 +43,9 @@ import jdk.incubator.vector.VectorSpecies;
  * runs several passes calls them in turn. C2 intrinsifies a vector operation only within the compilation unit
  * it has inlined: when its inlining budget runs out part-way through a large method (NodeCountInliningCutoff),
  * the vectors after the cut are boxed and every operation runs the Java fallback, allocating. A cut between two
- * methods that pass arrays costs a call and nothing else.
+ * methods that pass arrays costs a call and nothing else. The two largest bodies, tanh and expLanes, are kept out
+ * of their callers altogether by conf/jvm.options (-XX:CompileCommand=dontinline): inlined, either could use up the
+ * caller's budget (docs/benchmarks.md has the measurements).
  */
 final class VectorKernels extends Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
