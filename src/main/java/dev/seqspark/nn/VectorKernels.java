@@ -110,20 +110,9 @@ final class VectorKernels extends Kernels {
      */
     @Override
     public void sigmoid(float[] a, int from, int to) {
-        halve(a, from, to);
+        scale(a, from, to - from, 0.5f);
         tanh(a, from, to);
         halfPlusHalf(a, from, to);
-    }
-
-    /** a[i] ·= ½. */
-    private static void halve(float[] a, int from, int to) {
-        int i = from;
-        for (; i + L <= to; i += L) {
-            FloatVector.fromArray(S, a, i).mul(V_HALF).intoArray(a, i);
-        }
-        for (; i < to; i++) {
-            a[i] *= 0.5f;
-        }
     }
 
     /** a[i] = a[i]·½ + ½. */
