@@ -42,6 +42,8 @@ import scala.runtime.BoxedUnit;
  *   <li>rounds' jobs run from a pool of two driver threads, so that a late round ({@link Workers#start}) can be
  *       submitted while the round before it trains, its tasks queued behind that round's.</li>
  * </ul>
+ * Validation is one job too, each task evaluating its shards' data together (at W = 16 on two slots a shard
+ * alone holds two rows of the validation layout: batches of two rows would cost three times as long).
  * The optimizer states travel once per epoch, to start it and to be averaged at its end. Trainers are pooled on
  * each executor for the run ({@link ExecutorTrainers}). No maths here.
  */
@@ -265,6 +267,21 @@ public final class SparkWorkers<S extends Shard> implements Workers {
      * (the shards' partitions coalesced, without a shuffle): fewer tasks, the same values.
      */
     private <T> void perShard(OnShard<S, T> f, Consumer<T> sink) {
+        InOrder<T> inOrder = new InOrder<>(sink);
+        perTask(shards -> {
+            List<Tuple2<Integer, T>> out = new ArrayList<>();
+            for (S shard : shards) {
+                out.add(new Tuple2<>(shard.index(), f.apply(shard)));
+            }
+            return out;
+        }, (task, values) -> values.forEach(v -> inOrder.accept(v._1(), v._2())));
+    }
+
+    /**
+     * One job over the cached shards: {@code f} on each task's shards together, {@code sink} taking each task's value
+     * (with its task's index) as it arrives.
+     */
+    private <T> void perTask(OnShards<S, T> f, java.util.function.BiConsumer<Integer, T> sink) {
         RDD<S> tasks;
         synchronized (this) {
             if (this.tasks == null) {
@@ -272,47 +289,63 @@ public final class SparkWorkers<S extends Shard> implements Workers {
             }
             tasks = this.tasks;
         }
-        TreeMap<Integer, T> early = new TreeMap<>();
-        int[] next = {0};
-        EveryShard<S, T> run = new EveryShard<>(f);
-        scala.Function2<Object, List<Tuple2<Integer, T>>, BoxedUnit> handler = (task, values) -> {
-            values.forEach(v -> early.put(v._1(), v._2()));
-            while (!early.isEmpty() && early.firstKey() == next[0]) {
-                sink.accept(early.pollFirstEntry().getValue());
-                next[0]++;
-            }
+        scala.Function2<Object, T, BoxedUnit> handler = (task, value) -> {
+            sink.accept((Integer) task, value);
             return BoxedUnit.UNIT;
         };
         List<Object> all = new ArrayList<>();
         for (int i = 0; i < tasks.getNumPartitions(); i++) {
             all.add(i);
         }
-        jsc.sc().runJob(tasks, run, scala.jdk.javaapi.CollectionConverters.asScala(all).toSeq(), handler,
-                ClassTag$.MODULE$.apply(List.class));
+        jsc.sc().runJob(tasks, new OnTask<>(f), scala.jdk.javaapi.CollectionConverters.asScala(all).toSeq(), handler,
+                ClassTag$.MODULE$.apply(Object.class));
+    }
+
+    /** What a task computes of its shards. */
+    interface OnShards<S, T> extends Serializable {
+        T apply(List<S> shards);
     }
 
     /**
-     * A task's function: {@code f} on each of its shards, keyed by shard index. A class taking the task context,
-     * rather than a lambda: Spark's closure cleaner reads a closure's bytecode from the jars at every job, and wraps a
-     * function of the partition alone in one of its own, a good part of a round's driver time.
+     * A task's function: {@code f} on its shards. A class taking the task context, rather than a lambda: Spark's
+     * closure cleaner reads a closure's bytecode from the jars at every job, and wraps a function of the partition
+     * alone in one of its own, a good part of a round's driver time.
      */
-    private static final class EveryShard<S extends Shard, T> extends scala.runtime.AbstractFunction2<TaskContext,
-            scala.collection.Iterator<S>, List<Tuple2<Integer, T>>> implements Serializable {
+    private static final class OnTask<S extends Shard, T> extends scala.runtime.AbstractFunction2<TaskContext,
+            scala.collection.Iterator<S>, T> implements Serializable {
         private static final long serialVersionUID = 1L;
-        private final OnShard<S, T> f;
+        private final OnShards<S, T> f;
 
-        EveryShard(OnShard<S, T> f) {
+        OnTask(OnShards<S, T> f) {
             this.f = f;
         }
 
         @Override
-        public List<Tuple2<Integer, T>> apply(TaskContext context, scala.collection.Iterator<S> shards) {
-            List<Tuple2<Integer, T>> out = new ArrayList<>();
+        public T apply(TaskContext context, scala.collection.Iterator<S> shards) {
+            List<S> mine = new ArrayList<>();
             while (shards.hasNext()) {
-                S shard = shards.next();
-                out.add(new Tuple2<>(shard.index(), f.apply(shard)));
+                mine.add(shards.next());
             }
-            return out;
+            return f.apply(mine);
+        }
+    }
+
+    /** Hands values to a sink in the order of their keys 0, 1, 2, …, whatever order they come in. */
+    private static final class InOrder<T> {
+        private final TreeMap<Integer, T> early = new TreeMap<>();
+        private final Consumer<T> sink;
+        private int next;
+
+        InOrder(Consumer<T> sink) {
+            this.sink = sink;
+        }
+
+        void accept(int key, T value) {
+            early.put(key, value);
+            while (!early.isEmpty() && early.firstKey() == next) {
+                sink.accept(early.pollFirstEntry().getValue());
+                next++;
+            }
         }
     }
 
@@ -355,7 +388,8 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         jsc.setJobDescription("seqspark train: validation on " + corpus.workers() + " workers");
         Broadcast<float[]> w = jsc.broadcast(weights);
         Task<S> t = task;
-        perShard(shard -> t.validate(w.value(), shard), v -> total[0] = total[0].plus(v));
+        InOrder<Validation> inOrder = new InOrder<>(v -> total[0] = total[0].plus(v));
+        perTask(shards -> t.validate(w.value(), shards), inOrder::accept);
         w.destroy();
         return total[0];
     }

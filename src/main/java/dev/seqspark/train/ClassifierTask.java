@@ -6,6 +6,7 @@ import dev.seqspark.nn.Params;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -175,8 +176,9 @@ public record ClassifierTask(ClassifierSpec spec, ClassifierTrainConfig cfg) imp
     }
 
     @Override
-    public Validation validate(float[] weights, RecordShard shard) {
-        return evaluate(spec, weights, shard.valid(), cfg.batchSize());
+    public Validation validate(float[] weights, List<RecordShard> shards) {
+        return evaluate(spec, weights, LabeledRecords.concat(shards.stream().map(RecordShard::valid).toList()),
+                cfg.batchSize());
     }
 
     @Override

@@ -3,7 +3,6 @@ package dev.seqspark.train;
 import dev.seqspark.model.LanguageModel;
 import dev.seqspark.model.LanguageModelSpec;
 import dev.seqspark.nn.Params;
-import dev.seqspark.text.BatchLayout;
 
 /**
  * Cross-entropy of a model on a token stream, forward only: the sequential layout at offset 0 with the
@@ -58,18 +57,40 @@ public final class Evaluator {
      */
     public static Loss evaluateRows(LanguageModelSpec spec, float[] weights, int[] stream, int from, int rows, int steps,
                                     int rowLength) {
+        int[][] source = new int[rows][];
+        int[] start = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            source[r] = stream;
+            start[r] = from + r * rowLength;
+        }
+        return evaluateRows(spec, weights, source, start, steps, rowLength);
+    }
+
+    /**
+     * As above, the rows gathered from several streams into one batch: row r reads {@code rowLength + 1} tokens of
+     * {@code source[r]} from {@code start[r]} — the blocks of rows of the shards one task evaluates, which alone would
+     * make batches of a row or two (rows are independent: a row's loss does not depend on its neighbours).
+     */
+    public static Loss evaluateRows(LanguageModelSpec spec, float[] weights, int[][] source, int[] start, int steps,
+                                    int rowLength) {
+        int rows = source.length;
         if (rows == 0 || steps == 0) {
             return new Loss(0, 0);
         }
         LanguageModel lm = new LanguageModel(spec, Params.of(spec.layout(), weights)).freezeWeights();
         LanguageModel.State state = new LanguageModel.State(spec, rows);
-        BatchLayout layout = BatchLayout.sequential(stream, from, rows * rowLength + 1, rows, steps, 0);
         int[] x = new int[rows * steps];
         int[] y = new int[rows * steps];
         double sum = 0;
         long count = 0;
-        for (int i = 0; i < layout.numBatches(); i++) {
-            layout.fill(i, x, y);
+        for (int i = 0; i < rowLength / steps; i++) {
+            for (int r = 0; r < rows; r++) {   // time-major, as BatchLayout writes a batch
+                int at = start[r] + i * steps;
+                for (int t = 0; t < steps; t++) {
+                    x[t * rows + r] = source[r][at + t];
+                    y[t * rows + r] = source[r][at + t + 1];
+                }
+            }
             sum += lm.sumLoss(x, y, steps, rows, null, state);
             count += x.length;
         }

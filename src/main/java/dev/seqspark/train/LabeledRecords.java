@@ -15,6 +15,23 @@ public record LabeledRecords(int[][] tokens, int[] labels) implements java.io.Se
         return new LabeledRecords(new int[0][], new int[0]);
     }
 
+    /** The records of {@code parts}, in order. */
+    public static LabeledRecords concat(java.util.List<LabeledRecords> parts) {
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        int n = parts.stream().mapToInt(LabeledRecords::size).sum();
+        int[][] tokens = new int[n][];
+        int[] labels = new int[n];
+        int at = 0;
+        for (LabeledRecords p : parts) {
+            System.arraycopy(p.tokens, 0, tokens, at, p.size());
+            System.arraycopy(p.labels, 0, labels, at, p.size());
+            at += p.size();
+        }
+        return new LabeledRecords(tokens, labels);
+    }
+
     public int size() {
         return labels.length;
     }

@@ -7,6 +7,7 @@ import dev.seqspark.text.BatchLayout;
 import dev.seqspark.text.Partitioning;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -48,9 +49,18 @@ public record LanguageModelTask(LanguageModelSpec spec, TrainConfig cfg, Evaluat
     }
 
     @Override
-    public Validation validate(float[] weights, TokenShard shard) {
-        return Evaluator.evaluateRows(spec, weights, shard.valid(), 0, shard.validRows(), validDims.steps(),
-                validDims.rowLength());
+    public Validation validate(float[] weights, List<TokenShard> shards) {
+        int rows = shards.stream().mapToInt(TokenShard::validRows).sum();
+        int[][] source = new int[rows][];
+        int[] start = new int[rows];
+        int r = 0;
+        for (TokenShard shard : shards) {
+            for (int i = 0; i < shard.validRows(); i++, r++) {
+                source[r] = shard.valid();
+                start[r] = i * validDims.rowLength();
+            }
+        }
+        return Evaluator.evaluateRows(spec, weights, source, start, validDims.steps(), validDims.rowLength());
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.seqspark.train;
 import dev.seqspark.model.NetworkSpec;
 import dev.seqspark.nn.Params;
 import java.io.Serializable;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -28,8 +29,12 @@ public interface Task<S extends Shard> extends Serializable {
     /** The network over a trainer's parameters with its buffers, one per {@link ShardTrainer}. */
     Steps<S> steps(Params params);
 
-    /** {@code weights} evaluated on {@code shard}'s validation data, forward only. */
-    Validation validate(float[] weights, S shard);
+    /**
+     * {@code weights} evaluated on the validation data of {@code shards} together, forward only: the shards a task
+     * holds share its batches (a small shard's alone would be a row or two, slow to run), and the result is the same
+     * as theirs evaluated apart.
+     */
+    Validation validate(float[] weights, List<S> shards);
 
     /** A validation of nothing, to merge shards' into. */
     Validation noValidation();
