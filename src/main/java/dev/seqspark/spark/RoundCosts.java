@@ -47,6 +47,7 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
     private double javaThreadsCpuMs;
     private long cpuAtStart;
     private long javaThreadsCpuAtStart;
+    private long replayed;
 
     RoundCosts(SparkContext sc) {
         this.sc = sc;
@@ -91,6 +92,7 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
         firstOfEpoch = next;
         ended = 0;
         broadcastMs = wallMs = trainingMs = driverCpuMs = javaThreadsCpuMs = 0;
+        replayed = 0;
     }
 
     /**
@@ -116,6 +118,14 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
         trainingMs += training;
     }
 
+    /**
+     * A shard's task did not find the shard's state on its executor (lost, or the task ran elsewhere) and replayed
+     * {@code rounds} rounds of the epoch to rebuild it.
+     */
+    synchronized void replayed(int rounds) {
+        replayed += rounds;
+    }
+
     /** CPU nanoseconds of the driver's live Java threads: its own work, without the JIT compiler's and the GC's. */
     private long javaThreadsCpu() {
         long sum = 0;
@@ -129,7 +139,8 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
      * The epoch's rounds in one line: per round on average, the wall time, what training took on the task slots, and
      * the rest: the broadcast and the job beyond training; within the job, the largest wait for a task's launch,
      * deserialization (wall, CPU) and result; the driver process's CPU time, and of it its Java threads' (the rest is
-     * the JIT compiler, still busy after hundreds of rounds, and the GC).
+     * the JIT compiler, still busy after hundreds of rounds, and the GC); the shard-rounds replayed because a task did
+     * not find its shard's state ({@link #replayed}).
      */
     synchronized String describe() {
         long rounds = ended;
@@ -147,9 +158,9 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
         double n = rounds;
         return String.format(Locale.ROOT, "%d rounds in the last epoch, per round %.1f ms: training %.1f ms, broadcast "
                         + "%.1f ms, job beyond training %.1f ms (largest launch wait %.1f, deserialization %.1f, of it "
-                        + "CPU %.1f, result %.1f); driver CPU %.1f ms (Java threads %.1f)", rounds, wallMs / n,
+                        + "CPU %.1f, result %.1f); driver CPU %.1f ms (Java threads %.1f); shard-rounds replayed %d", rounds, wallMs / n,
                 trainingMs / n, broadcastMs / n, (wallMs - broadcastMs - trainingMs) / n, t[LAUNCH_WAIT] / n, t[DESERIALIZE] / n,
-                t[DESERIALIZE_CPU] / n, t[RESULT] / n, driverCpuMs / n, javaThreadsCpuMs / n);
+                t[DESERIALIZE_CPU] / n, t[RESULT] / n, driverCpuMs / n, javaThreadsCpuMs / n, replayed);
     }
 
     @Override

@@ -75,10 +75,10 @@ public final class SparkWorkers<S extends Shard> implements Workers {
      * figures, and its training time. Not the optimizer state: that stays.
      */
     record Outcome(byte[] weights, double lossSum, long examples, long tokens, int batches, boolean finite,
-                   double seconds) implements Serializable {
-        static Outcome of(ShardTrainer.Result r, double seconds) {
+                   double seconds, int replayed) implements Serializable {
+        static Outcome of(ShardTrainer.Result r, double seconds, int replayed) {
             return new Outcome(bytes(r.state().weights()), r.lossSum(), r.examples(), r.tokens(), r.batches(),
-                    r.finite(), seconds);
+                    r.finite(), seconds, replayed);
         }
 
         /** Weights as little-endian bytes. */
@@ -178,9 +178,9 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                 RoundStart in = history.get(r).value();
                 ExecutorStates.begin(run, in.epoch(), r, shard.index());
                 try {
-                    ShardState kept = stateBefore(run, r, shard, trainer, begin.value(), history);
+                    Before before = stateBefore(run, r, shard, trainer, begin.value(), history);
                     long started = System.nanoTime();   // building a trainer, finding the state: the round's overhead
-                    ShardTrainer.Round res = trainer.round(kept, in.base(), in.late(), in.keepMove(), shard, in.epoch(),
+                    ShardTrainer.Round res = trainer.round(before.state(), in.base(), in.late(), in.keepMove(), shard, in.epoch(),
                             in.fromBatch(), in.maxBatches());
                     double seconds = (System.nanoTime() - started) / 1e9;
                     ExecutorStates.put(run, in.epoch(), r, shard.index(), res.kept());
@@ -188,11 +188,14 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                     if (fail && TaskContext.get().attemptNumber() == 0) {
                         throw new IllegalStateException("injected failure of shard " + shard.index() + ", attempt 0");
                     }
-                    return Outcome.of(res.reported(), seconds);
+                    return Outcome.of(res.reported(), seconds, before.replayed());
                 } finally {
                     ExecutorStates.end(run, in.epoch(), r, shard.index());
                 }
-            }, o -> o.addTo(sum));
+            }, o -> {
+                o.addTo(sum);
+                costs.replayed(o.replayed());
+            });
             jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, null);
             costs.endRound(broadcastMs, sum.computeSeconds(slots()) * 1e3);
             return sum;
@@ -215,28 +218,31 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         };
     }
 
+    /** A shard's state before a round, and how many of the epoch's rounds were replayed to find it. */
+    record Before(ShardState state, int replayed) {}
+
     /**
      * Shard {@code shard}'s state before round {@code r}: kept on this executor (waiting for it when round r − 1 of
      * the shard is training here right now: a late round's task can start before it), or else replayed from the
      * epoch's start through rounds 0 … r − 1 (what the lost state was, bit for bit).
      */
-    private static <S extends Shard> ShardState stateBefore(String run, int r, S shard, ShardTrainer<S> trainer,
-                                                            ModelState begin, List<Broadcast<RoundStart>> history) {
+    private static <S extends Shard> Before stateBefore(String run, int r, S shard, ShardTrainer<S> trainer,
+                                                        ModelState begin, List<Broadcast<RoundStart>> history) {
         ShardState kept = ShardState.start(shard.index(), begin.optimizerState(), begin.optimizerSteps());
         if (r == 0) {
-            return kept;
+            return new Before(kept, 0);
         }
         int epoch = history.get(0).value().epoch();
         ShardState found = ExecutorStates.await(run, epoch, r - 1, shard.index());
         if (found != null) {
-            return found;
+            return new Before(found, 0);
         }
         for (int j = 0; j < r; j++) {
             RoundStart in = history.get(j).value();
             kept = trainer.round(kept, in.base(), in.late(), in.keepMove(), shard, epoch, in.fromBatch(),
                     in.maxBatches()).kept();
         }
-        return kept;
+        return new Before(kept, r);
     }
 
     @Override
@@ -249,7 +255,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         OptimizerSum sum = new OptimizerSum();
         perShard(shard -> {
             ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
-            ShardState s = stateBefore(run, history.size(), shard, trainer, begin.value(), history);
+            ShardState s = stateBefore(run, history.size(), shard, trainer, begin.value(), history).state();
             ExecutorTrainers.give(run, trainer);
             return s.forAveraging();
         }, sum::add);
