@@ -5,6 +5,7 @@ import dev.seqspark.train.OptimizerSum;
 import dev.seqspark.train.RoundSum;
 import dev.seqspark.train.Shard;
 import dev.seqspark.train.ShardState;
+import dev.seqspark.train.ShardSum;
 import dev.seqspark.train.ShardTrainer;
 import dev.seqspark.train.Task;
 import dev.seqspark.train.Validation;
@@ -69,18 +70,52 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         T apply(S shard);
     }
 
+    /** A shard's figures of a round: what its task reports of it beside the weights. */
+    record Figures(int shard, double lossSum, long examples, long tokens, int batches, boolean finite, double seconds,
+                   int replayed) implements Serializable {}
+
     /**
-     * What a task reports of a shard: its weights (as little-endian bytes, as a round's start travels: a byte[]
-     * serializes as one copy, a float[] float by float, several times slower for the megabytes a round moves), its
-     * figures, and its training time. Not the optimizer state: that stays.
+     * A node of the round's weight sum ({@link ShardSum}) as it travels, in little-endian bytes (a byte[] serializes as
+     * one copy, a float[] float by float, several times slower for the megabytes a round moves): a single shard's
+     * float weights and batches (a leaf: half the bytes of b·w in double), or several shards' sum in double;
+     * null bytes when none of its shards trained a batch.
      */
-    record Outcome(byte[] weights, double lossSum, long examples, long tokens, int batches, boolean finite,
-                   double seconds, int replayed) implements Serializable {
-        static Outcome of(ShardTrainer.Result r, double seconds, int replayed) {
-            return new Outcome(bytes(r.state().weights()), r.lossSum(), r.examples(), r.tokens(), r.batches(),
-                    r.finite(), seconds, replayed);
+    record Part(int height, int residue, int batches, byte[] bytes) implements Serializable {
+        static Part of(ShardSum.Node n, int batches) {
+            if (n.sum() == null) {
+                return new Part(n.height(), n.residue(), 0, null);
+            }
+            if (n.height() > 0) {
+                ByteBuffer b = ByteBuffer.allocate(n.sum().length * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                b.asDoubleBuffer().put(n.sum());
+                return new Part(n.height(), n.residue(), 0, b.array());
+            }
+            float[] w = new float[n.sum().length];   // b·w / b: w, exactly
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) (n.sum()[i] / batches);
+            }
+            return new Part(0, n.residue(), batches, Outcome.bytes(w));
         }
 
+        ShardSum.Node node() {
+            if (bytes == null) {
+                return new ShardSum.Node(height, residue, null);
+            }
+            if (height == 0) {
+                return ShardSum.leaf(residue, Outcome.floats(bytes), batches);
+            }
+            double[] v = new double[bytes.length / Double.BYTES];
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(v);
+            return new ShardSum.Node(height, residue, v);
+        }
+    }
+
+    /**
+     * What a task reports of a round: each of its shards' figures, and its shards' weights summed as far as the
+     * round's tree allows (one node on a power-of-two number of slots: W = 16 on two sends 2 × 8·P bytes a round
+     * rather than 16 × 4·P). Not the optimizer states: those stay.
+     */
+    record Outcome(List<Figures> figures, List<Part> parts) implements Serializable {
         /** Weights as little-endian bytes. */
         static byte[] bytes(float[] w) {
             ByteBuffer b = ByteBuffer.allocate(w.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -91,10 +126,6 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         /** Little-endian weight bytes read as floats, without a copy. */
         static java.nio.FloatBuffer floats(byte[] bytes) {
             return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-        }
-
-        void addTo(RoundSum sum) {
-            sum.add(floats(weights), batches, lossSum, examples, tokens, finite, seconds);
         }
     }
 
@@ -168,33 +199,54 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         boolean fail = failFirstAttempts;
         Broadcast<ModelState> begin = epochStart;
         List<Broadcast<RoundStart>> history = List.copyOf(rounds);
+        int shards = corpus.workers();
         java.util.concurrent.Future<RoundSum> job = roundJobs.submit(() -> {
-            RoundSum sum = new RoundSum();
+            RoundSum sum = new RoundSum(shards);
+            InOrder<Figures> inOrder = new InOrder<>(f -> {
+                sum.addFigures(f.batches(), f.lossSum(), f.examples(), f.tokens(), f.finite(), f.seconds());
+                costs.replayed(f.replayed());
+            });
             jsc.setJobDescription(description);
             jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, String.valueOf(number));
-            perShard(shard -> {
-                ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
-                int r = history.size() - 1;
-                RoundStart in = history.get(r).value();
-                ExecutorStates.begin(run, in.epoch(), r, shard.index());
-                try {
-                    Before before = stateBefore(run, r, shard, trainer, begin.value(), history);
-                    long started = System.nanoTime();   // building a trainer, finding the state: the round's overhead
-                    ShardTrainer.Round res = trainer.round(before.state(), in.base(), in.late(), in.keepMove(), shard, in.epoch(),
-                            in.fromBatch(), in.maxBatches());
-                    double seconds = (System.nanoTime() - started) / 1e9;
-                    ExecutorStates.put(run, in.epoch(), r, shard.index(), res.kept());
-                    ExecutorTrainers.give(run, trainer);
-                    if (fail && TaskContext.get().attemptNumber() == 0) {
-                        throw new IllegalStateException("injected failure of shard " + shard.index() + ", attempt 0");
+            perTask(mine -> {
+                List<Figures> figures = new ArrayList<>();
+                java.util.Map<Integer, Integer> batches = new java.util.HashMap<>();
+                ShardSum block = new ShardSum(shards);
+                for (S shard : mine) {
+                    ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
+                    int r = history.size() - 1;
+                    RoundStart in = history.get(r).value();
+                    ExecutorStates.begin(run, in.epoch(), r, shard.index());
+                    try {
+                        Before before = stateBefore(run, r, shard, trainer, begin.value(), history);
+                        long started = System.nanoTime();   // building a trainer, finding the state: overhead
+                        ShardTrainer.Round res = trainer.round(before.state(), in.base(), in.late(), in.keepMove(),
+                                shard, in.epoch(), in.fromBatch(), in.maxBatches());
+                        double seconds = (System.nanoTime() - started) / 1e9;
+                        ExecutorStates.put(run, in.epoch(), r, shard.index(), res.kept());
+                        ExecutorTrainers.give(run, trainer);
+                        ShardTrainer.Result out = res.reported();
+                        figures.add(new Figures(shard.index(), out.lossSum(), out.examples(), out.tokens(),
+                                out.batches(), out.finite(), seconds, before.replayed()));
+                        batches.put(shard.index(), out.batches());
+                        block.add(ShardSum.leaf(shard.index(), java.nio.FloatBuffer.wrap(out.state().weights()),
+                                out.batches()));
+                    } finally {
+                        ExecutorStates.end(run, in.epoch(), r, shard.index());
                     }
-                    return Outcome.of(res.reported(), seconds, before.replayed());
-                } finally {
-                    ExecutorStates.end(run, in.epoch(), r, shard.index());
                 }
-            }, o -> {
-                o.addTo(sum);
-                costs.replayed(o.replayed());
+                if (fail && TaskContext.get().attemptNumber() == 0) {
+                    throw new IllegalStateException("injected failure of task " + TaskContext.getPartitionId()
+                            + ", attempt 0");
+                }
+                List<Part> parts = new ArrayList<>();
+                for (ShardSum.Node n : block.nodes()) {
+                    parts.add(Part.of(n, n.height() == 0 ? batches.get(n.residue()) : 0));
+                }
+                return new Outcome(figures, parts);
+            }, (task, o) -> {
+                o.parts().forEach(p -> sum.addWeights(p.node()));
+                o.figures().forEach(f -> inOrder.accept(f.shard(), f));
             });
             jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, null);
             costs.endRound(broadcastMs, sum.computeSeconds(slots()) * 1e3);
@@ -363,10 +415,12 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     }
 
     /**
-     * Packs shards into n tasks the same way every round, shard k into task k mod n: balanced to one shard, and a
-     * task finds on its executor the states its shards left there the round before when it runs there again. (Spark's
-     * default coalescer groups by data locality, which need not be either. A task here prefers no executor: preferring
-     * its first shard's made both of two tasks wait for the same executor, up to spark.locality.wait a round.)
+     * Packs shards into n tasks the same way every round, shard k into task k mod n: balanced to one shard; one node
+     * of the round's sum ({@link ShardSum}) a task when n is a power of two; and a task finds on its executor the
+     * states its shards left there the round before when it runs there again. (Spark's default coalescer groups by
+     * data locality, which need not be any of these. A task here prefers no executor: preferring its first shard's
+     * made both of two tasks wait for the same executor, up to spark.locality.wait a round; consecutive blocks of
+     * shards did the same.)
      */
     private static final class InTurn implements PartitionCoalescer, Serializable {
         private static final long serialVersionUID = 1L;

@@ -67,14 +67,14 @@ public final class LocalWorkers<S extends Shard> implements Workers {
     /** Runs the round at once: a later round can only start after it, as on Spark. */
     @Override
     public Pending start(float[] base, boolean late, boolean keepMove, int fromBatch, int maxBatches) {
-        RoundSum sum = new RoundSum();
+        RoundSum sum = new RoundSum(shards.size());
         for (S shard : shards) {
             int k = shard.index();
             long t0 = System.nanoTime();
             ShardTrainer.Round r = trainer.round(local[k], base, late, keepMove, shard, epoch, fromBatch,
                     maxBatches);
             local[k] = r.kept();
-            sum.add(r.reported(), (System.nanoTime() - t0) / 1e9);
+            sum.add(k, r.reported(), (System.nanoTime() - t0) / 1e9);
         }
         return () -> sum;
     }

@@ -4,13 +4,14 @@ import java.nio.FloatBuffer;
 
 /**
  * The sum over shards of one round's results, as the driver needs them for the outer update: Σ b_k·w_k in double
- * (b_k = batches shard k trained, w_k its weights), Σ b_k, loss, examples and tokens, and how long the slowest
- * shard trained. Added in shard order, whatever order the shards finished in, so a run gives the same bits; the
- * average Σ b_k·w_k / Σ b_k in double returns one worker's float weights exactly, so a run with one worker is
+ * (b_k = batches shard k trained, w_k its weights; {@link ShardSum}: the same bits whatever blocks of shards were
+ * summed first), Σ b_k, loss, examples and tokens (added in shard order), and how long the slowest shard trained.
+ * The average Σ b_k·w_k / Σ b_k in double returns one worker's float weights exactly, so a run with one worker is
  * bit-for-bit the shard trainer's.
  */
 public final class RoundSum {
-    double[] weights;
+    private final ShardSum weights;
+    private double[] total;
     long batches;
     double lossSum;
     long examples;
@@ -19,36 +20,47 @@ public final class RoundSum {
     double maxTaskSeconds;
     double sumTaskSeconds;
 
-    /**
-     * Adds the next shard's result (nothing when it trained no batch, but a non-finite loss always counts);
-     * {@code seconds}: how long its training took.
-     */
-    public RoundSum add(ShardTrainer.Result r, double seconds) {
-        return add(FloatBuffer.wrap(r.state().weights()), r.batches(), r.lossSum(), r.examples(), r.tokens(), r.finite(),
-                seconds);
+    /** The sum of a round of {@code shards} shards. */
+    public RoundSum(int shards) {
+        this.weights = new ShardSum(shards);
     }
 
-    /** As {@link #add(ShardTrainer.Result, double)}, from the parts of a result. */
-    public RoundSum add(FloatBuffer w, int shardBatches, double shardLossSum, long shardExamples, long shardTokens,
-                        boolean shardFinite, double seconds) {
+    /** Adds shard {@code shard}'s result, weights and figures; {@code seconds}: how long its training took. */
+    public RoundSum add(int shard, ShardTrainer.Result r, double seconds) {
+        addWeights(ShardSum.leaf(shard, FloatBuffer.wrap(r.state().weights()), r.batches()));
+        return addFigures(r.batches(), r.lossSum(), r.examples(), r.tokens(), r.finite(), seconds);
+    }
+
+    /** Adds a node of the weights' sum: a shard's leaf, or a block of shards' sum. */
+    public RoundSum addWeights(ShardSum.Node node) {
+        weights.add(node);
+        return this;
+    }
+
+    /**
+     * Adds the next shard's figures, in shard order (a non-finite loss always counts, even without a batch);
+     * {@code seconds}: how long its training took.
+     */
+    public RoundSum addFigures(int shardBatches, double shardLossSum, long shardExamples, long shardTokens,
+                               boolean shardFinite, double seconds) {
         finite &= shardFinite;
         maxTaskSeconds = Math.max(maxTaskSeconds, seconds);
         sumTaskSeconds += seconds;
         if (shardBatches == 0) {
             return this;
         }
-        if (weights == null) {
-            weights = new double[w.remaining()];
-        }
-        double b = shardBatches;
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] += b * w.get(i);
-        }
         batches += shardBatches;
         lossSum += shardLossSum;
         examples += shardExamples;
         tokens += shardTokens;
         return this;
+    }
+
+    private double[] total() {
+        if (total == null) {
+            total = weights.total();
+        }
+        return total;
     }
 
     /**
@@ -59,9 +71,10 @@ public final class RoundSum {
         if (batches == 0) {
             return global;
         }
-        float[] w = new float[weights.length];
+        double[] sum = total();
+        float[] w = new float[sum.length];
         for (int i = 0; i < w.length; i++) {
-            w[i] = (float) (weights[i] / batches);
+            w[i] = (float) (sum[i] / batches);
             finite &= Float.isFinite(w[i]);
         }
         return new ModelState(w, global.optimizerState(), global.optimizerSteps(), global.blockMomentum());
@@ -69,7 +82,7 @@ public final class RoundSum {
 
     /** Weight i of the batch-weighted mean, in double (no rounding to float). */
     double meanWeight(int i) {
-        return weights[i] / batches;
+        return total()[i] / batches;
     }
 
     public long batches() {

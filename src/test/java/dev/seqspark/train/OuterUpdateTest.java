@@ -19,9 +19,9 @@ class OuterUpdateTest {
     }
 
     static RoundSum round(ShardTrainer.Result... rs) {
-        RoundSum s = new RoundSum();
+        RoundSum s = new RoundSum(rs.length);
         for (int k = 0; k < rs.length; k++) {
-            s.add(rs[k], 0);
+            s.add(k, rs[k], 0);
         }
         return s;
     }
