@@ -212,15 +212,16 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                 List<Figures> figures = new ArrayList<>();
                 java.util.Map<Integer, Integer> batches = new java.util.HashMap<>();
                 ShardSum block = new ShardSum(shards);
+                int r = history.size() - 1;
+                RoundStart in = history.get(r).value();
+                float[] from = in.base();   // decoded once: every shard of the task starts from it, reading it only
                 for (S shard : mine) {
                     ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
-                    int r = history.size() - 1;
-                    RoundStart in = history.get(r).value();
                     ExecutorStates.begin(run, in.epoch(), r, shard.index());
                     try {
                         Before before = stateBefore(run, r, shard, trainer, begin.value(), history);
                         long started = System.nanoTime();   // building a trainer, finding the state: overhead
-                        ShardTrainer.Round res = trainer.round(before.state(), in.base(), in.late(), in.keepMove(),
+                        ShardTrainer.Round res = trainer.round(before.state(), from, in.late(), in.keepMove(),
                                 shard, in.epoch(), in.fromBatch(), in.maxBatches());
                         double seconds = (System.nanoTime() - started) / 1e9;
                         ExecutorStates.put(run, in.epoch(), r, shard.index(), res.kept());
