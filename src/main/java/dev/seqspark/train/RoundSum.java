@@ -11,7 +11,6 @@ import java.nio.FloatBuffer;
  */
 public final class RoundSum {
     private final ShardSum weights;
-    private double[] total;
     long batches;
     double lossSum;
     long examples;
@@ -56,13 +55,6 @@ public final class RoundSum {
         return this;
     }
 
-    private double[] total() {
-        if (total == null) {
-            total = weights.total();
-        }
-        return total;
-    }
-
     /**
      * {@code global} with the batch-weighted average weights; {@code global} itself when no shard trained a batch.
      * Weights that overflowed make {@link #finite()} false, as a non-finite loss does.
@@ -71,7 +63,7 @@ public final class RoundSum {
         if (batches == 0) {
             return global;
         }
-        double[] sum = total();
+        double[] sum = weights.total();
         float[] w = new float[sum.length];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (sum[i] / batches);
@@ -82,7 +74,7 @@ public final class RoundSum {
 
     /** Weight i of the batch-weighted mean, in double (no rounding to float). */
     double meanWeight(int i) {
-        return total()[i] / batches;
+        return weights.total()[i] / batches;
     }
 
     public long batches() {
