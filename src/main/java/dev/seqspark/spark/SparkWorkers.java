@@ -133,6 +133,8 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     private final Corpus<S> corpus;
     private final Task<S> task;
     private final boolean failFirstAttempts;
+    private final RoundChannel channel;   // null: a job a round (dist.rounds=jobs)
+    private java.util.concurrent.Future<OptimizerSum> epochJob;   // with the channel: the epoch's one job
     private final String runId = java.util.UUID.randomUUID().toString();   // keys the executors' pools
     private final RoundCosts costs;
     private Broadcast<ModelState> epochStart;
@@ -147,17 +149,43 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                 return t;
             });
 
-    public SparkWorkers(JavaSparkContext jsc, Corpus<S> corpus, Task<S> task) {
-        this(jsc, corpus, task, false);
+    /** How rounds reach the tasks (dist.rounds): a Spark job each, or one job an epoch fed by a channel. */
+    public enum Rounds { JOBS, STREAM }
+
+    /** Rounds as {@link #auto} chooses, the channel on any free port. */
+    SparkWorkers(JavaSparkContext jsc, Corpus<S> corpus, Task<S> task) {
+        this(jsc, corpus, task, false, auto(jsc), 0);
     }
 
-    /** For the retry test: every training task's first attempt fails after its work, so Spark must retry it. */
-    SparkWorkers(JavaSparkContext jsc, Corpus<S> corpus, Task<S> task, boolean failFirstAttempts) {
+    public SparkWorkers(JavaSparkContext jsc, Corpus<S> corpus, Task<S> task, Rounds rounds, int port) {
+        this(jsc, corpus, task, false, rounds, port);
+    }
+
+    /**
+     * For the retry tests: with {@code failFirstAttempts} every training task's first attempt fails after its work
+     * (with the channel: after its first round), so Spark must retry it.
+     */
+    SparkWorkers(JavaSparkContext jsc, Corpus<S> corpus, Task<S> task, boolean failFirstAttempts, Rounds rounds,
+                 int port) {
         this.jsc = jsc;
         this.corpus = corpus;
         this.task = task;
         this.failFirstAttempts = failFirstAttempts;
         this.costs = new RoundCosts(jsc.sc());
+        if (rounds == Rounds.STREAM && corpus.workers() > 1) {
+            String host = jsc.getConf().get("spark.driver.host", "localhost");
+            channel = new RoundChannel(host, jsc.getConf().get("spark.driver.bindAddress", host), port);
+        } else {
+            channel = null;
+        }
+    }
+
+    /**
+     * dist.rounds=auto: the channel, unless Spark's dynamic allocation is on (the channel's tasks hold their
+     * executors for an epoch, and all must run at once).
+     */
+    public static Rounds auto(JavaSparkContext jsc) {
+        return jsc.getConf().getBoolean("spark.dynamicAllocation.enabled", false) ? Rounds.JOBS : Rounds.STREAM;
     }
 
     @Override
@@ -167,6 +195,16 @@ public final class SparkWorkers<S extends Shard> implements Workers {
 
     @Override
     public int slots() {
+        if (channel != null) {
+            synchronized (this) {
+                if (tasks != null) {
+                    return tasks.getNumPartitions();
+                }
+            }
+            // all of an epoch's tasks run at once: no more than Spark can run at once
+            int free = jsc.sc().maxNumConcurrentTasks(jsc.sc().resourceProfileManager().defaultResourceProfile());
+            return Math.max(1, Math.min(corpus.workers(), free));
+        }
         return Math.min(corpus.workers(), jsc.defaultParallelism());
     }
 
@@ -184,6 +222,105 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         this.epoch = epoch;
         costs.beginEpoch();
         epochStart = jsc.broadcast(new ModelState(new float[0], global.optimizerState(), global.optimizerSteps()));
+        if (channel != null) {
+            synchronized (this) {
+                tasks = null;   // packed again for the task slots there are now
+            }
+            int n = slots();
+            synchronized (this) {
+                tasks = packed(n);
+            }
+            channel.openEpoch(epoch, n);
+            epochJob = roundJobs.submit(this::streamEpoch);
+        }
+    }
+
+    /**
+     * With the channel, an epoch's one job: each task trains its shards round after round as the channel hands it
+     * rounds, keeping their states in its own variables, and returns their optimizer states when it says the epoch
+     * has ended. A retried task replays the epoch's rounds from the first.
+     */
+    private OptimizerSum streamEpoch() {
+        jsc.setJobGroup(runId, String.format("seqspark train: epoch %d, its rounds on %d workers", epoch + 1,
+                corpus.workers()), true);
+        Task<S> t = task;
+        String run = runId;
+        boolean fail = failFirstAttempts;
+        Broadcast<ModelState> begin = epochStart;
+        RoundChannel.Address at = channel.address();
+        int e = epoch;
+        int shards = corpus.workers();
+        OptimizerSum sum = new OptimizerSum();
+        InOrder<ShardState> inOrder = new InOrder<>(sum::add);
+        try {
+            perTask(mine -> {
+                ShardTrainer<S> trainer = ExecutorTrainers.take(run, () -> new ShardTrainer<>(t));
+                List<ShardState> states = new ArrayList<>();
+                for (S shard : mine) {
+                    states.add(ShardState.start(shard.index(), begin.value().optimizerState(),
+                            begin.value().optimizerSteps()));
+                }
+                try (RoundChannel.Link link = new RoundChannel.Link(at, e, TaskContext.getPartitionId())) {
+                    for (RoundStart in = link.next(); in != null; in = link.next()) {
+                        float[] from = in.base();
+                        TaskRound round = new TaskRound(shards);
+                        for (int i = 0; i < mine.size(); i++) {
+                            states.set(i, round.train(trainer, states.get(i), 0, from, in, mine.get(i)));
+                        }
+                        link.send(round.outcome());
+                        if (fail && TaskContext.get().attemptNumber() == 0) {
+                            throw new IllegalStateException("injected failure of task " + TaskContext.getPartitionId()
+                                    + ", attempt 0, after its first round");
+                        }
+                    }
+                } catch (java.io.IOException ex) {
+                    throw new java.io.UncheckedIOException(ex);
+                }
+                ExecutorTrainers.give(run, trainer);
+                List<Tuple2<Integer, ShardState>> out = new ArrayList<>();
+                for (int i = 0; i < mine.size(); i++) {
+                    out.add(new Tuple2<>(mine.get(i).index(), states.get(i).forAveraging()));
+                }
+                return out;
+            }, (task, values) -> values.forEach(v -> inOrder.accept(v._1(), v._2())));
+        } finally {
+            jsc.clearJobGroup();
+        }
+        return sum;
+    }
+
+    /** A task's round of its shards: their figures and their weights summed as far as the round's tree allows. */
+    private static final class TaskRound {
+        private final List<Figures> figures = new ArrayList<>();
+        private final java.util.Map<Integer, Integer> batches = new java.util.HashMap<>();
+        private final ShardSum block;
+
+        TaskRound(int shards) {
+            block = new ShardSum(shards);
+        }
+
+        /** Trains {@code shard}'s round from {@code before}; returns the state it keeps for its next round. */
+        <S extends Shard> ShardState train(ShardTrainer<S> trainer, ShardState before, int replayed, float[] from,
+                                           RoundStart in, S shard) {
+            long started = System.nanoTime();
+            ShardTrainer.Round res = trainer.round(before, from, in.late(), in.keepMove(), shard, in.epoch(),
+                    in.fromBatch(), in.maxBatches());
+            double seconds = (System.nanoTime() - started) / 1e9;
+            ShardTrainer.Result out = res.reported();
+            figures.add(new Figures(shard.index(), out.lossSum(), out.examples(), out.tokens(), out.batches(),
+                    out.finite(), seconds, replayed));
+            batches.put(shard.index(), out.batches());
+            block.add(ShardSum.leaf(shard.index(), java.nio.FloatBuffer.wrap(out.state().weights()), out.batches()));
+            return res.kept();
+        }
+
+        Outcome outcome() {
+            List<Part> parts = new ArrayList<>();
+            for (ShardSum.Node n : block.nodes()) {
+                parts.add(Part.of(n, n.height() == 0 ? batches.get(n.residue()) : 0));
+            }
+            return new Outcome(figures, parts);
+        }
     }
 
     @Override
@@ -191,6 +328,29 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         String description = String.format("seqspark train: epoch %d, batches %d..%s on %d workers", epoch + 1,
                 fromBatch, maxBatches > 0 ? String.valueOf(fromBatch + maxBatches - 1) : "end", corpus.workers());
         long number = costs.beginRound();
+        if (channel != null) {
+            int r = channel.publish(RoundStart.of(epoch, base, late, keepMove, fromBatch, maxBatches));
+            java.util.concurrent.Future<OptimizerSum> job = epochJob;
+            int shards = corpus.workers();
+            return () -> {
+                try {
+                    Outcome[] outcomes = channel.await(r, job, MISSING_TASK_SECONDS);
+                    RoundSum sum = new RoundSum(shards);
+                    InOrder<Figures> inOrder = new InOrder<>(f -> sum.addFigures(f.batches(), f.lossSum(),
+                            f.examples(), f.tokens(), f.finite(), f.seconds()));
+                    for (Outcome o : outcomes) {
+                        o.parts().forEach(p -> sum.addWeights(p.node()));
+                        o.figures().forEach(f -> inOrder.accept(f.shard(), f));
+                    }
+                    costs.replayed(channel.takeReplayed());
+                    costs.endRound(0, sum.computeSeconds(slots()) * 1e3);
+                    return sum;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for a round", e);
+                }
+            };
+        }
         long t0 = System.nanoTime();
         rounds.add(jsc.broadcast(RoundStart.of(epoch, base, late, keepMove, fromBatch, maxBatches)));
         double broadcastMs = (System.nanoTime() - t0) / 1e6;
@@ -209,9 +369,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
             jsc.setJobDescription(description);
             jsc.setLocalProperty(RoundCosts.ROUND_PROPERTY, String.valueOf(number));
             perTask(mine -> {
-                List<Figures> figures = new ArrayList<>();
-                java.util.Map<Integer, Integer> batches = new java.util.HashMap<>();
-                ShardSum block = new ShardSum(shards);
+                TaskRound round = new TaskRound(shards);
                 int r = history.size() - 1;
                 RoundStart in = history.get(r).value();
                 float[] from = in.base();   // decoded once: every shard of the task starts from it, reading it only
@@ -220,18 +378,9 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                     ExecutorStates.begin(run, in.epoch(), r, shard.index());
                     try {
                         Before before = stateBefore(run, r, shard, trainer, begin.value(), history);
-                        long started = System.nanoTime();   // building a trainer, finding the state: overhead
-                        ShardTrainer.Round res = trainer.round(before.state(), from, in.late(), in.keepMove(),
-                                shard, in.epoch(), in.fromBatch(), in.maxBatches());
-                        double seconds = (System.nanoTime() - started) / 1e9;
-                        ExecutorStates.put(run, in.epoch(), r, shard.index(), res.kept());
+                        ShardState kept = round.train(trainer, before.state(), before.replayed(), from, in, shard);
+                        ExecutorStates.put(run, in.epoch(), r, shard.index(), kept);
                         ExecutorTrainers.give(run, trainer);
-                        ShardTrainer.Result out = res.reported();
-                        figures.add(new Figures(shard.index(), out.lossSum(), out.examples(), out.tokens(),
-                                out.batches(), out.finite(), seconds, before.replayed()));
-                        batches.put(shard.index(), out.batches());
-                        block.add(ShardSum.leaf(shard.index(), java.nio.FloatBuffer.wrap(out.state().weights()),
-                                out.batches()));
                     } finally {
                         ExecutorStates.end(run, in.epoch(), r, shard.index());
                     }
@@ -240,11 +389,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                     throw new IllegalStateException("injected failure of task " + TaskContext.getPartitionId()
                             + ", attempt 0");
                 }
-                List<Part> parts = new ArrayList<>();
-                for (ShardSum.Node n : block.nodes()) {
-                    parts.add(Part.of(n, n.height() == 0 ? batches.get(n.residue()) : 0));
-                }
-                return new Outcome(figures, parts);
+                return round.outcome();
             }, (task, o) -> {
                 o.parts().forEach(p -> sum.addWeights(p.node()));
                 o.figures().forEach(f -> inOrder.accept(f.shard(), f));
@@ -253,22 +398,28 @@ public final class SparkWorkers<S extends Shard> implements Workers {
             costs.endRound(broadcastMs, sum.computeSeconds(slots()) * 1e3);
             return sum;
         });
-        return () -> {
-            try {
-                return job.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for a round", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
-                }
-                if (e.getCause() instanceof Error err) {
-                    throw err;
-                }
-                throw new IllegalStateException(e.getCause());
+        return () -> await(job);
+    }
+
+    /** A task slot missing this long while the others wait for it fails the run (dist.rounds=stream). */
+    private static final double MISSING_TASK_SECONDS = 300;
+
+    /** The job's value, or its failure thrown as it is. */
+    static <T> T await(java.util.concurrent.Future<T> job) {
+        try {
+            return job.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a round", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
             }
-        };
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** A shard's state before a round, and how many of the epoch's rounds were replayed to find it. */
@@ -300,6 +451,14 @@ public final class SparkWorkers<S extends Shard> implements Workers {
 
     @Override
     public ModelState endEpoch(ModelState global) {
+        if (channel != null) {
+            channel.endEpoch();
+            OptimizerSum sum = await(epochJob);
+            epochJob = null;
+            epochStart.destroy();
+            epochStart = null;
+            return sum.average(global);
+        }
         jsc.setJobDescription("seqspark train: epoch " + (epoch + 1) + ": the workers' optimizer states");
         Task<S> t = task;
         String run = runId;
@@ -344,7 +503,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         RDD<S> tasks;
         synchronized (this) {
             if (this.tasks == null) {
-                this.tasks = packed();
+                this.tasks = packed(slots());
             }
             tasks = this.tasks;
         }
@@ -409,9 +568,9 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     }
 
     /** The cached shards, packed into no more partitions than task slots. */
-    private RDD<S> packed() {
-        return corpus.workers() > slots()
-                ? corpus.shards().rdd().coalesce(slots(), false, Option.apply(new InTurn()), null)
+    private RDD<S> packed(int n) {
+        return corpus.workers() > n
+                ? corpus.shards().rdd().coalesce(n, false, Option.apply(new InTurn()), null)
                 : corpus.shards().rdd();
     }
 
@@ -462,6 +621,12 @@ public final class SparkWorkers<S extends Shard> implements Workers {
 
     @Override
     public void close() {
+        if (channel != null) {
+            if (epochJob != null) {   // a run that failed mid-epoch: its tasks wait for rounds that will not come
+                jsc.cancelJobGroup(runId);
+            }
+            channel.close();
+        }
         roundJobs.shutdownNow();
         costs.close();
         if (epochStart != null) {

@@ -76,7 +76,10 @@ public final class TrainingRun<S extends Shard> implements AutoCloseable {
         this.syncEvery = settings.syncEvery(w, fewest);
         this.overlap = settings.overlap(w);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        this.workers = new SparkWorkers<>(jsc, corpus, task);
+        String rounds = settings.get("dist.rounds");
+        this.workers = new SparkWorkers<>(jsc, corpus, task, rounds.equals("auto") ? SparkWorkers.auto(jsc)
+                : SparkWorkers.Rounds.valueOf(rounds.toUpperCase(java.util.Locale.ROOT)),
+                settings.getInt("dist.rounds_port"));
         this.master = jsc.master();
         this.prepareSeconds = prepareSeconds;
     }

@@ -135,6 +135,12 @@ public final class Settings {
                 "start every round but an epoch's first before the driver has combined the round before: the workers "
                         + "train on while the driver combines, and each outer update lands one round late",
                 Settings::isBool);
+        key("dist.rounds", "auto", "auto | stream | jobs",
+                "how rounds reach the executors: stream = one Spark job an epoch whose tasks read each round from a "
+                        + "socket the driver serves (all tasks run at once); jobs = a Spark job a round; auto = stream "
+                        + "unless dynamic allocation is on", v -> List.of("auto", "stream", "jobs").contains(v));
+        key("dist.rounds_port", "0", "integer in [0, 65535]", "the driver's port for dist.rounds=stream; 0 = any free "
+                + "port", v -> isInt(v, 0) && Integer.parseInt(v) <= 65535);
         key("generate.prefix", "tom", "text", "the prefix of the sample printed after training", v -> true);
         key("generate.length", "100", "integer >= 0", "tokens to generate after the prefix", v -> isInt(v, 0));
         key("generate.temperature", "0.8", "number >= 0", "the second sample's temperature (the first is greedy, as "

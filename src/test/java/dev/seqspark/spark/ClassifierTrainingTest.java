@@ -181,12 +181,16 @@ class ClassifierTrainingTest {
             }
             for (int sync : new int[] {0, 2}) {
                 OuterUpdate outer = sync == 0 ? OuterUpdate.average() : OuterUpdate.bmuf(OuterUpdate.defaultMomentum(3), 1.0);
-                SparkWorkers<RecordShard> sw = new SparkWorkers<>(jsc, c, task);
-                ModelState viaSpark = new TrainingLoop(sw, sync, outer, null).run(start, 0, 1);
                 LocalWorkers<RecordShard> lw = LocalWorkers.of(task, shards);
                 ModelState local = new TrainingLoop(lw, sync, outer, null).run(start, 0, 1);
-                assertArrayEquals(local.weights(), viaSpark.weights(), "sync_every " + sync);
-                assertArrayEquals(local.blockMomentum(), viaSpark.blockMomentum());
+                ModelState viaSpark = null;
+                SparkWorkers<RecordShard> sw = null;
+                for (SparkWorkers.Rounds rounds : SparkWorkers.Rounds.values()) {
+                    sw = new SparkWorkers<>(jsc, c, task, rounds, 0);
+                    viaSpark = new TrainingLoop(sw, sync, outer, null).run(start, 0, 1);
+                    assertArrayEquals(local.weights(), viaSpark.weights(), "sync_every " + sync + ", " + rounds);
+                    assertArrayEquals(local.blockMomentum(), viaSpark.blockMomentum());
+                }
                 ClassMetrics a = (ClassMetrics) sw.validate(viaSpark.weights());
                 ClassMetrics b = (ClassMetrics) lw.validate(local.weights());
                 assertEquals(b.count(), a.count());
@@ -206,8 +210,11 @@ class ClassifierTrainingTest {
             ClassifierTask task = new ClassifierTask(spec(c, Pooling.MAX), CFG);
             ModelState start = ShardTrainer.startingFrom(task, task.spec().initParams(4).values);
             ModelState clean = new TrainingLoop(new SparkWorkers<>(jsc, c, task), 3, null).run(start, 0, 1);
-            ModelState retried = new TrainingLoop(new SparkWorkers<>(jsc, c, task, true), 3, null).run(start, 0, 1);
-            assertArrayEquals(clean.weights(), retried.weights());
+            for (SparkWorkers.Rounds rounds : SparkWorkers.Rounds.values()) {
+                ModelState retried = new TrainingLoop(new SparkWorkers<>(jsc, c, task, true, rounds, 0), 3, null)
+                        .run(start, 0, 1);
+                assertArrayEquals(clean.weights(), retried.weights(), rounds.toString());
+            }
         }
     }
 

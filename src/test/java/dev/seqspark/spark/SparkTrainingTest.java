@@ -169,17 +169,18 @@ class SparkTrainingTest {
             int[] train = java.util.Arrays.copyOf(stream, cut);
             int[] valid = java.util.Arrays.copyOfRange(stream, cut, stream.length);
             for (int sync : new int[] {0, 3}) {
-                SparkWorkers<TokenShard> sw = new SparkWorkers<>(jsc, c, task);
+              for (SparkWorkers.Rounds rounds : SparkWorkers.Rounds.values()) {
+                SparkWorkers<TokenShard> sw = new SparkWorkers<>(jsc, c, task, rounds, 0);
                 ModelState viaSpark = new TrainingLoop(sw, sync, null).run(start, 0, 1);
                 LocalWorkers<TokenShard> lw = LocalWorkers.of(task, train, valid, 3);
                 ModelState local = new TrainingLoop(lw, sync, null).run(start, 0, 1);
-                assertArrayEquals(local.weights(), viaSpark.weights(), "sync_every " + sync);
+                assertArrayEquals(local.weights(), viaSpark.weights(), "sync_every " + sync + ", " + rounds);
                 dev.seqspark.train.OuterUpdate bmuf = dev.seqspark.train.OuterUpdate.bmuf(2.0 / 3, 1.0);
                 assertArrayEquals(new TrainingLoop(lw, sync, bmuf, null).run(start, 0, 1).weights(),
-                        new TrainingLoop(sw, sync, bmuf, null).run(start, 0, 1).weights(), "BMUF, sync_every " + sync);
+                        new TrainingLoop(sw, sync, bmuf, null).run(start, 0, 1).weights(), "BMUF, sync_every " + sync + ", " + rounds);
                 ModelState overlapped = new TrainingLoop(sw, e -> sync, bmuf, true, null).run(start, 0, 1);
                 assertArrayEquals(new TrainingLoop(lw, e -> sync, bmuf, true, null).run(start, 0, 1).weights(),
-                        overlapped.weights(), "BMUF, overlapped rounds, sync_every " + sync);
+                        overlapped.weights(), "BMUF, overlapped rounds, sync_every " + sync + ", " + rounds);
                 if (sync > 0) {
                     assertFalse(java.util.Arrays.equals(overlapped.weights(),
                             new TrainingLoop(sw, sync, bmuf, null).run(start, 0, 1).weights()),
@@ -195,6 +196,7 @@ class SparkTrainingTest {
                 // bit by its place in the batch: 1.2e-9 relative seen on a Zen 1 host. One token more or less would
                 // move the sum by ~1e-4 of it.
                 assertEquals(b.lossSum(), a.lossSum(), 1e-7 * b.lossSum(), "distributed validation = one machine's");
+              }
             }
         }
     }
@@ -209,10 +211,13 @@ class SparkTrainingTest {
                 for (boolean overlap : new boolean[] {false, true}) {
                     ModelState clean = new TrainingLoop(new SparkWorkers<>(jsc, c, task), e -> 2, outer, overlap, null)
                             .run(start, 0, 1);
-                    ModelState retried = new TrainingLoop(new SparkWorkers<>(jsc, c, task, true), e -> 2, outer,
-                            overlap, null).run(start, 0, 1);
-                    assertArrayEquals(clean.weights(), retried.weights(), outer + ", overlapped " + overlap);
-                    assertArrayEquals(clean.blockMomentum(), retried.blockMomentum(), outer + ", overlapped " + overlap);
+                    for (SparkWorkers.Rounds rounds : SparkWorkers.Rounds.values()) {
+                        String what = outer + ", overlapped " + overlap + ", " + rounds;
+                        ModelState retried = new TrainingLoop(new SparkWorkers<>(jsc, c, task, true, rounds, 0), e -> 2,
+                                outer, overlap, null).run(start, 0, 1);
+                        assertArrayEquals(clean.weights(), retried.weights(), what);
+                        assertArrayEquals(clean.blockMomentum(), retried.blockMomentum(), what);
+                    }
                 }
             }
         }
@@ -237,7 +242,8 @@ class SparkTrainingTest {
                         rounds[0]++;
                     }
                 };
-                ModelState replayed = new TrainingLoop(new SparkWorkers<>(jsc, c, task), e -> 2, bmuf, overlap, forget)
+                ModelState replayed = new TrainingLoop(new SparkWorkers<>(jsc, c, task, false,
+                        SparkWorkers.Rounds.JOBS, 0), e -> 2, bmuf, overlap, forget)
                         .run(start, 0, 2);
                 assertTrue(rounds[0] >= 4, "several rounds per epoch, so later ones replay: " + rounds[0]);
                 assertArrayEquals(kept.weights(), replayed.weights(), "overlapped " + overlap);

@@ -1,0 +1,366 @@
+package dev.seqspark.spark;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
+
+/**
+ * Rounds without a Spark job each ({@code dist.rounds=stream}): one job an epoch, whose tasks train their shards
+ * round after round, each round's start read from this channel, a socket the driver serves, and each round's
+ * outcome written back to it. What a round then costs is a message each way, not a job's scheduling, task launch,
+ * deserialization and result path (100–150 ms a round on a standalone cluster of two executors, against a few here).
+ *
+ * <p>Retries keep the bits: a task's attempt that connects again is sent the epoch's rounds from the first, replays
+ * them (its shards' states are a pure function of the epoch's start and those rounds), and the outcomes the driver
+ * already has are dropped; every attempt's outcome of a round is the same bits. A peer must first send the run's
+ * secret (it travels inside the task, as Spark ships it), and the messages are plain numbers and bytes, never Java
+ * objects.
+ */
+final class RoundChannel implements AutoCloseable {
+    /** Where a task reaches the channel. */
+    record Address(String host, int port, byte[] secret) implements Serializable {}
+
+    private static final int ROUND = 1;
+    private static final int END = 0;
+
+    private final ServerSocket server;
+    private final Address address;
+    private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+    // the epoch being served, guarded by this
+    private int epoch = -1;
+    private int tasks;
+    private final List<SparkWorkers.RoundStart> published = new ArrayList<>();
+    private final List<SparkWorkers.Outcome[]> results = new ArrayList<>();
+    private boolean ended;
+    private boolean[] connected = new boolean[0];
+    private long lastHeard;
+    private int replayed;
+    private volatile boolean closed;
+
+    /** Listens on {@code bindAddress}:{@code port} (0: any free port); tasks connect to {@code host}. */
+    RoundChannel(String host, String bindAddress, int port) {
+        try {
+            server = new ServerSocket();
+            server.bind(new InetSocketAddress(bindAddress, port));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot listen for the rounds' channel on " + bindAddress + ":" + port
+                    + " (dist.rounds_port): " + e.getMessage(), e);
+        }
+        byte[] secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        address = new Address(host, server.getLocalPort(), secret);
+        Thread acceptor = new Thread(this::accept, "seqspark-rounds-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    Address address() {
+        return address;
+    }
+
+    /** Serves {@code epoch} to {@code tasks} tasks from now on, forgetting the epoch before. */
+    synchronized void openEpoch(int epoch, int tasks) {
+        this.epoch = epoch;
+        this.tasks = tasks;
+        published.clear();
+        results.clear();
+        ended = false;
+        connected = new boolean[tasks];
+        lastHeard = System.nanoTime();
+        notifyAll();
+    }
+
+    /** Publishes the epoch's next round; returns its number. */
+    synchronized int publish(SparkWorkers.RoundStart start) {
+        published.add(start);
+        results.add(new SparkWorkers.Outcome[tasks]);
+        notifyAll();
+        return published.size() - 1;
+    }
+
+    /** Tells the epoch's tasks that no round follows. */
+    synchronized void endEpoch() {
+        ended = true;
+        notifyAll();
+    }
+
+    /** Shard-rounds trained again by retried tasks since the last call. */
+    synchronized int takeReplayed() {
+        int r = replayed;
+        replayed = 0;
+        return r;
+    }
+
+    /**
+     * Every task's outcome of round {@code round}, in task order. Fails with the epoch's job when it fails, and when
+     * a task has been missing for {@code missingLimitSeconds} while the others wait: then it cannot get a task slot,
+     * as all its tasks must run at once.
+     */
+    synchronized SparkWorkers.Outcome[] await(int round, Future<?> job, double missingLimitSeconds)
+            throws InterruptedException {
+        SparkWorkers.Outcome[] out = results.get(round);
+        while (true) {
+            int missing = -1;
+            int absent = -1;
+            for (int t = 0; t < out.length; t++) {
+                missing = out[t] == null ? t : missing;
+                absent = out[t] == null && !connected[t] ? t : absent;
+            }
+            if (missing < 0) {
+                return out.clone();
+            }
+            if (job.isDone()) {
+                SparkWorkers.await(job);   // throws the job's failure
+                throw new IllegalStateException("the epoch's job ended before round " + (round + 1) + " did");
+            }
+            if (absent >= 0 && (System.nanoTime() - lastHeard) / 1e9 > missingLimitSeconds) {
+                throw new IllegalStateException(String.format("round %d of epoch %d: task %d of %d has not run for "
+                        + "%.0f s; with dist.rounds=stream all tasks must run at once, and a task slot was lost or "
+                        + "taken: free one, or set dist.rounds=jobs", round + 1, epoch + 1, absent, tasks,
+                        missingLimitSeconds));
+            }
+            wait(100);
+        }
+    }
+
+    private void accept() {
+        while (!closed) {
+            try {
+                Socket s = server.accept();
+                Thread t = new Thread(() -> serve(s), "seqspark-rounds-task");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                if (!closed) {
+                    org.slf4j.LoggerFactory.getLogger(RoundChannel.class).warn("rounds' channel: {}", e.toString());
+                }
+            }
+        }
+    }
+
+    /** One task attempt's connection: its epoch's rounds in order, each answered by its outcome. */
+    private void serve(Socket s) {
+        open.add(s);
+        int task = -1;
+        int epochOf = -1;
+        try (s) {
+            s.setTcpNoDelay(true);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16));
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16));
+            byte[] secret = new byte[address.secret().length];
+            in.readFully(secret);
+            if (!MessageDigest.isEqual(secret, address.secret())) {
+                return;
+            }
+            epochOf = in.readInt();
+            task = in.readInt();
+            if (!connect(epochOf, task)) {
+                return;
+            }
+            for (int r = 0; ; r++) {
+                SparkWorkers.RoundStart next = next(epochOf, r);
+                if (next == null) {
+                    out.writeInt(END);
+                    out.flush();
+                    return;
+                }
+                out.writeInt(ROUND);
+                writeStart(out, next);
+                out.flush();
+                deliver(epochOf, r, task, readOutcome(in));
+            }
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            // the task's side fails too, and Spark retries it; the driver hears of it from the job
+        } finally {
+            open.remove(s);
+            disconnect(epochOf, task);
+        }
+    }
+
+    private synchronized boolean connect(int e, int task) {
+        if (e != epoch || task < 0 || task >= tasks) {
+            return false;
+        }
+        connected[task] = true;
+        lastHeard = System.nanoTime();
+        return true;
+    }
+
+    private synchronized void disconnect(int e, int task) {
+        if (e == epoch && task >= 0 && task < tasks) {
+            connected[task] = false;
+            lastHeard = System.nanoTime();
+        }
+    }
+
+    /** Round {@code r} of epoch {@code e} once published; null when none follows (or the epoch is over). */
+    private synchronized SparkWorkers.RoundStart next(int e, int r) throws InterruptedException {
+        while (e == epoch && !ended && published.size() <= r && !closed) {
+            wait();
+        }
+        return e == epoch && r < published.size() ? published.get(r) : null;
+    }
+
+    private synchronized void deliver(int e, int r, int task, SparkWorkers.Outcome o) {
+        lastHeard = System.nanoTime();
+        if (e != epoch) {
+            return;
+        }
+        if (results.get(r)[task] == null) {
+            results.get(r)[task] = o;
+            notifyAll();
+        } else {
+            replayed += o.figures().size();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+        for (Socket s : open) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+        synchronized (this) {
+            notifyAll();
+        }
+    }
+
+    /** A task's end of the channel. */
+    static final class Link implements AutoCloseable {
+        private final Socket socket;
+        private final DataInputStream in;
+        private final DataOutputStream out;
+
+        Link(Address a, int epoch, int task) throws IOException {
+            socket = new Socket();
+            try {
+                socket.connect(new InetSocketAddress(a.host(), a.port()), 30_000);
+                socket.setTcpNoDelay(true);
+                in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
+                out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+                out.write(a.secret());
+                out.writeInt(epoch);
+                out.writeInt(task);
+                out.flush();
+            } catch (IOException e) {
+                socket.close();
+                throw new IOException("cannot reach the driver's rounds' channel at " + a.host() + ":" + a.port()
+                        + " (a firewall? set dist.rounds_port to an open port, or dist.rounds=jobs): " + e.getMessage(),
+                        e);
+            }
+        }
+
+        /** The next round to train, or null when the epoch has no more. */
+        SparkWorkers.RoundStart next() throws IOException {
+            return in.readInt() == ROUND ? readStart(in) : null;
+        }
+
+        void send(SparkWorkers.Outcome o) throws IOException {
+            writeOutcome(out, o);
+            out.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    // The wire format: big-endian numbers (DataOutputStream), byte arrays as a length (-1: null) and the bytes.
+
+    static void writeStart(DataOutputStream out, SparkWorkers.RoundStart s) throws IOException {
+        out.writeInt(s.epoch());
+        out.writeBoolean(s.late());
+        out.writeBoolean(s.keepMove());
+        out.writeInt(s.fromBatch());
+        out.writeInt(s.maxBatches());
+        writeBytes(out, s.weights());
+    }
+
+    static SparkWorkers.RoundStart readStart(DataInputStream in) throws IOException {
+        int epoch = in.readInt();
+        boolean late = in.readBoolean();
+        boolean keepMove = in.readBoolean();
+        int fromBatch = in.readInt();
+        int maxBatches = in.readInt();
+        return new SparkWorkers.RoundStart(epoch, readBytes(in), late, keepMove, fromBatch, maxBatches);
+    }
+
+    static void writeOutcome(DataOutputStream out, SparkWorkers.Outcome o) throws IOException {
+        out.writeInt(o.figures().size());
+        for (SparkWorkers.Figures f : o.figures()) {
+            out.writeInt(f.shard());
+            out.writeDouble(f.lossSum());
+            out.writeLong(f.examples());
+            out.writeLong(f.tokens());
+            out.writeInt(f.batches());
+            out.writeBoolean(f.finite());
+            out.writeDouble(f.seconds());
+            out.writeInt(f.replayed());
+        }
+        out.writeInt(o.parts().size());
+        for (SparkWorkers.Part p : o.parts()) {
+            out.writeInt(p.height());
+            out.writeInt(p.residue());
+            out.writeInt(p.batches());
+            writeBytes(out, p.bytes());
+        }
+    }
+
+    static SparkWorkers.Outcome readOutcome(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        List<SparkWorkers.Figures> figures = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            figures.add(new SparkWorkers.Figures(in.readInt(), in.readDouble(), in.readLong(), in.readLong(),
+                    in.readInt(), in.readBoolean(), in.readDouble(), in.readInt()));
+        }
+        int m = in.readInt();
+        List<SparkWorkers.Part> parts = new ArrayList<>(m);
+        for (int i = 0; i < m; i++) {
+            parts.add(new SparkWorkers.Part(in.readInt(), in.readInt(), in.readInt(), readBytes(in)));
+        }
+        return new SparkWorkers.Outcome(figures, parts);
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+        out.writeInt(b == null ? -1 : b.length);
+        if (b != null) {
+            out.write(b);
+        }
+    }
+
+    private static byte[] readBytes(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < -1 || n > (1 << 30)) {
+            throw new IOException("bad length " + n + " on the rounds' channel");
+        }
+        if (n == -1) {
+            return null;
+        }
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
+    }
+}
