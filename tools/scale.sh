@@ -14,7 +14,8 @@
 #    batch 32·W and the learning rate scaled by W (and by √W, where W makes it diverge), 6 epochs; and one epoch
 #    at batch 32, PyTorch's time for a step's micro-batch on one core. Skipped, with a note, when python3-torch is
 #    missing.
-# 3. tools/round_cost.sh: what a round costs on a standalone cluster of 2, 4, 8, 16 executors.
+# 3. tools/round_cost.sh: what a round costs on a standalone cluster of 2, 4, 8, 16 executors, rounds through the
+#    driver's channel (dist.rounds=stream, the default) and as a Spark job each (dist.rounds=jobs).
 # 4. tools/scale_report.py: simulated wall time to 1.02 x W=1's final validation perplexity; docs/scale.md and
 #    docs/scale-seconds.svg.
 #
@@ -66,5 +67,11 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null && [ -f "$anchors/ddp_charlm.p
 else
   echo "scale: no python3-torch or no $anchors/ddp_charlm.py: PyTorch DDP left out" >&2
 fi
-[ -f "$out/round-costs.jsonl" ] || { "$root/tools/round_cost.sh" 2 4 8 16 && cp "$root/target/round-cost/costs.jsonl" "$out/round-costs.jsonl"; }
+if [ ! -f "$out/round-costs.jsonl" ]; then
+  ROUND_COST_ROUNDS=stream "$root/tools/round_cost.sh" 2 4 8 16
+  cp "$root/target/round-cost/costs.jsonl" "$out/round-costs.partial"
+  ROUND_COST_ROUNDS=jobs "$root/tools/round_cost.sh" 2 4 8 16
+  cat "$root/target/round-cost/costs.jsonl" >>"$out/round-costs.partial"
+  mv "$out/round-costs.partial" "$out/round-costs.jsonl"
+fi
 python3 "$root/tools/scale_report.py" "$out" "$out/round-costs.jsonl" "$root/docs"

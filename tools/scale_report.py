@@ -6,14 +6,19 @@
 RUNS_DIR/<run>/metrics.jsonl are SeqSpark runs in Spark local mode; for each epoch they give the validation
 perplexity, the rounds, and slowest_task_seconds: Σ over the rounds of the slowest shard's training time, what the
 epoch's training takes on W executors training side by side. COSTS_JSONL (tools/round_cost.sh) are rounds measured
-on a standalone cluster of W executors on this machine; from them the round-cost model
+on a standalone cluster of W executors on this machine, for each way rounds travel (dist.rounds: "stream", one job
+an epoch fed through the driver's channel, the default; "jobs", a Spark job a round); from them the round-cost model
 
     t(W, P) = a + b·W + c·W·P/1e6  (the driver's CPU time per round, a least-squares fit: its Java threads',
                                     without the JIT compiler, which a long run amortizes, and the GC)
-            + d                    (a task's own CPU time: deserialization and result, the mean at the smallest W
-                                    measured, where executors do not outnumber the cores)
-            + 4·P·(W + 1) bytes at 10 Gb/s (the broadcast and the W results through the driver's link)
-            + 5 messages of 50 µs  (launch, task binary, broadcast location and block, result)
+            + d                    (a task's own CPU time: with a job a round its deserialization and result, with
+                                    the channel its reading and sending; the mean at the smallest W measured, where
+                                    executors do not outnumber the cores)
+            + bytes at 10 Gb/s     (through the driver's link: with the channel 8·P·W, the round's start to each
+                                    task and each task's result; with a job a round 4·P·(W + 1), one broadcast and
+                                    the W results)
+            + messages of 50 µs    (the channel: 2, the start and the result; a job: 5, launch, task binary,
+                                    broadcast location and block, result)
 
 seconds per round, P parameters. A SeqSpark epoch on W one-core executors then takes slowest_task_seconds +
 rounds · t(W, P), where an epoch's training is its batches per shard at W=1's measured seconds per batch (one
@@ -81,10 +86,13 @@ def fit(costs, key):
 
 
 class Model:
-    """t(W, P): the round-cost model above (or, with upper=True, the fitted wall time on this machine)."""
+    """t(W, P): the round-cost model above (or, with upper=True, the fitted wall time on this machine), for rounds
+    measured one way (costs of one mechanism)."""
 
     def __init__(self, costs, upper=False):
         self.upper = upper
+        self.stream = costs[0].get("mechanism", "jobs") == "stream"
+        self.messages = 2 if self.stream else 5
         self.coef = fit(costs, "overhead_ms_per_round" if upper else "driver_threads_cpu_ms")
         least = [r for r in costs if r["workers"] == min(c["workers"] for c in costs)]   # the least oversubscribed
         self.task = 0.0 if upper else sum(r["task_cpu_ms"] for r in least) / len(least) / 1000
@@ -96,17 +104,18 @@ class Model:
         """The part of a round the driver does: its CPU time and the bytes through its link."""
         c = self.coef
         t = c[0] + c[1] * w + c[2] * w * p / 1e6
-        return t if self.upper else t + 4 * p * (w + 1) / BANDWIDTH
+        return t if self.upper else t + (8 * p * w if self.stream else 4 * p * (w + 1)) / BANDWIDTH
 
     def executor(self):
         """The part of a round an executor waits for beyond its training: its task's own CPU time and the messages."""
-        return 0.0 if self.upper else self.task + 5 * LATENCY
+        return 0.0 if self.upper else self.task + self.messages * LATENCY
 
     def describe(self):
         c = self.coef
         fit_ = f"{c[0] * 1000:.1f} ms + {c[1] * 1000:.2f} ms · W + {c[2] * 1000:.2f} ms · W · P/10⁶"
-        return fit_ if self.upper else (f"{fit_} + {self.task * 1000:.1f} ms + 4·P·(W + 1) bytes at 10 Gb/s "
-                                        f"+ {5 * LATENCY * 1000:.2f} ms")
+        link = "8·P·W" if self.stream else "4·P·(W + 1)"
+        return fit_ if self.upper else (f"{fit_} + {self.task * 1000:.1f} ms + {link} bytes at 10 Gb/s "
+                                        f"+ {self.messages * LATENCY * 1000:.2f} ms")
 
 
 def allreduce(w, p):
@@ -204,8 +213,13 @@ def svg(curves, target, path):
 
 
 def main(runs, costs_file, docs):
-    costs = [json.loads(l) for l in open(costs_file) if l.strip()]
+    every = [json.loads(l) for l in open(costs_file) if l.strip()]
+    by_mechanism = {}
+    for c in every:
+        by_mechanism.setdefault(c.get("mechanism", "jobs"), []).append(c)
+    costs = by_mechanism.get("stream") or by_mechanism["jobs"]
     model, upper = Model(costs), Model(costs, upper=True)
+    jobs = Model(by_mechanism["jobs"]) if "jobs" in by_mechanism and costs is not by_mechanism["jobs"] else None
     base = epochs(runs, "w1")
     p = parameters(runs, "w1")
     target = 1.02 * base[-1]["valid_perplexity"]
@@ -232,24 +246,29 @@ def main(runs, costs_file, docs):
             rounds, final = sum(e["rounds"] for e in ep) / len(ep), ep[-1]["valid_perplexity"]
             label = f"W={w} {name[len(name.split('-')[0]) + 1:] or 'defaults'}"
         t, tu = time_to(c, target), time_to(cu, target)
+        tj = None if jobs is None or name.startswith("ddp") else \
+            time_to(curve_seqspark(ep, jobs, w, p, batch_seconds, o), target)
         if name.startswith("ddp"):
             share = rounds * allreduce(w, p) / (c[-1][2] / len(c))
         else:   # what is not training, of the simulated time
             share = 1 - sum(math.ceil(e["tokens"] / w / ROUND_TOKENS) * batch_seconds for e in ep) / c[-1][2]
         rows.append((label, w, len(ep), final, c[-1][2] / len(c), rounds, share, t,
-                     None if t is None or t1 is None else t1 / t, None if tu is None or t1u is None else t1u / tu))
+                     None if t is None or t1 is None else t1 / t, None if tu is None or t1u is None else t1u / tu,
+                     None if tj is None or t1 is None else t1 / tj))
         if any(q for _, q, _ in c):
             curves.append((label, [x for x in c if x[1]], name.startswith("ddp")))
     svg(curves, target, os.path.join(docs, "scale-seconds.svg"))
     md = ["| run | W | epochs | final valid ppl | simulated s / epoch | rounds (DDP: steps) / epoch | their share "
-          "| time to quality (s) | sooner than W=1 | sooner, this machine's round costs |",
-          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for label, w, n, ppl, spe, rounds, share, t, speed, speed_upper in rows:
+          "| time to quality (s) | sooner than W=1 | sooner, this machine's round costs "
+          + ("| sooner, a job a round |" if jobs else "|"),
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if jobs else "")]
+    for label, w, n, ppl, spe, rounds, share, t, speed, speed_upper, speed_jobs in rows:
         fmt = lambda x: "–" if x is None else f"{x:.1f}×"
         md.append(f"| {label} | {w} | {n} | {'diverged' if ppl is None else f'{ppl:.3f}'} | {spe:.1f} | {rounds:.0f} | "
                   f"{share:.0%} | "
                   f"{'not reached' if t is None else f'{t:.0f}'} | {fmt(speed)} | "
-                  f"{'–' if label.startswith('PyTorch') else fmt(speed_upper)} |")
+                  f"{'–' if label.startswith('PyTorch') else fmt(speed_upper)} |"
+                  + (f" {'–' if label.startswith('PyTorch') else fmt(speed_jobs)} |" if jobs else ""))
     text = ["# Scale study: time to quality on W one-core executors", "",
             "How soon W one-core executors reach one worker's model, simulated from measurements on one machine: the "
             "runs' quality epoch by epoch (Spark local mode), W=1's training time per batch, and what a round costs on "
@@ -266,14 +285,17 @@ def main(runs, costs_file, docs):
             f"Generated by `tools/scale.sh`. Model: char GRU, {p:,} parameters. Quality bar: 1.02 × W=1's final "
             f"validation perplexity = {target:.3f}. One batch of 32 × 35 on one core: SeqSpark "
             f"{batch_seconds * 1000:.1f} ms" + (f", PyTorch {step_seconds * 1000:.1f} ms." if step_seconds else "."),
-            "", f"Round-cost model: t(W, P) = {model.describe()}. This machine's wall time beyond training, W executors "
-            f"on two cores (the last column): {upper.describe()}.", "",
+            "", f"Round-cost model ({'the driver' + chr(39) + 's channel, dist.rounds=stream' if model.stream else 'a Spark job a round'}): "
+            f"t(W, P) = {model.describe()}. This machine's wall time beyond training, W executors "
+            f"on two cores (the column after it): {upper.describe()}."
+            + (f" With a Spark job a round (dist.rounds=jobs, the last column): t(W, P) = {jobs.describe()}." if jobs else ""), "",
             *md, "", "![validation perplexity against simulated wall seconds](scale-seconds.svg)", "",
             "Measured round costs (tools/round_cost.sh), ms per round:", "",
-            "| W | parameters | wall beyond training (this machine) | driver CPU | of it Java threads | a task's own CPU |",
-            "|---:|---:|---:|---:|---:|---:|",
-            *[f"| {c['workers']} | {c['parameters']:,} | {c['overhead_ms_per_round']} | {c['driver_cpu_ms']} | "
-              f"{c['driver_threads_cpu_ms']} | {c['task_cpu_ms']} |" for c in costs], ""]
+            "| rounds | W | parameters | wall beyond training (this machine) | driver CPU | of it Java threads "
+            "| a task's own CPU |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+            *[f"| {c.get('mechanism', 'jobs')} | {c['workers']} | {c['parameters']:,} | {c['overhead_ms_per_round']} | "
+              f"{c['driver_cpu_ms']} | {c['driver_threads_cpu_ms']} | {c['task_cpu_ms']} |" for c in every], ""]
     open(os.path.join(docs, "scale.md"), "w").write("\n".join(text))
     print("\n".join(md))
     print("t(W, P) =", model.describe())

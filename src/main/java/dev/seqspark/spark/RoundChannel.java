@@ -42,8 +42,13 @@ final class RoundChannel implements AutoCloseable {
     // the epoch being served, guarded by this
     private int epoch = -1;
     private int tasks;
-    private final List<SparkWorkers.RoundStart> published = new ArrayList<>();
-    private final List<SparkWorkers.Outcome[]> results = new ArrayList<>();
+    // the rounds' messages as sent: the last few in memory, all in a file (a retried task replays from the first)
+    private final java.nio.file.Path log;
+    private final java.nio.channels.FileChannel logFile;
+    private final List<long[]> logged = new ArrayList<>();   // per round: offset, length in the file
+    private final java.util.Map<Integer, byte[]> recent = new java.util.HashMap<>();
+    private final List<SparkWorkers.Outcome[]> results = new ArrayList<>();   // null once a round is awaited
+    private final List<boolean[]> received = new ArrayList<>();
     private boolean ended;
     private boolean[] connected = new boolean[0];
     private long lastHeard;
@@ -58,6 +63,13 @@ final class RoundChannel implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen for the rounds' channel on " + bindAddress + ":" + port
                     + " (dist.rounds_port): " + e.getMessage(), e);
+        }
+        try {
+            log = java.nio.file.Files.createTempFile("seqspark-rounds-", ".bin");
+            logFile = java.nio.channels.FileChannel.open(log, java.nio.file.StandardOpenOption.READ,
+                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.DELETE_ON_CLOSE);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot create the rounds' log: " + e.getMessage(), e);
         }
         byte[] secret = new byte[32];
         new SecureRandom().nextBytes(secret);
@@ -75,8 +87,15 @@ final class RoundChannel implements AutoCloseable {
     synchronized void openEpoch(int epoch, int tasks) {
         this.epoch = epoch;
         this.tasks = tasks;
-        published.clear();
+        logged.clear();
+        recent.clear();
         results.clear();
+        received.clear();
+        try {
+            logFile.truncate(0);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         ended = false;
         connected = new boolean[tasks];
         lastHeard = System.nanoTime();
@@ -85,11 +104,31 @@ final class RoundChannel implements AutoCloseable {
 
     /** Publishes the epoch's next round; returns its number. */
     synchronized int publish(SparkWorkers.RoundStart start) {
-        published.add(start);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(start.weights().length + 64);
+        byte[] message;
+        try {
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(ROUND);
+            writeStart(out, start);
+            out.flush();
+            message = bytes.toByteArray();
+            long at = logFile.size();
+            logFile.write(java.nio.ByteBuffer.wrap(message), at);
+            logged.add(new long[] {at, message.length});
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the rounds' log " + log + ": " + e.getMessage(), e);
+        }
+        int r = logged.size() - 1;
+        recent.put(r, message);
+        recent.remove(r - KEPT_IN_MEMORY);
         results.add(new SparkWorkers.Outcome[tasks]);
+        received.add(new boolean[tasks]);
         notifyAll();
-        return published.size() - 1;
+        return r;
     }
+
+    /** Rounds whose messages stay in memory: those that tasks on time read. */
+    private static final int KEPT_IN_MEMORY = 3;
 
     /** Tells the epoch's tasks that no round follows. */
     synchronized void endEpoch() {
@@ -120,7 +159,8 @@ final class RoundChannel implements AutoCloseable {
                 absent = out[t] == null && !connected[t] ? t : absent;
             }
             if (missing < 0) {
-                return out.clone();
+                results.set(round, null);   // what a retried task sends again is dropped
+                return out;
             }
             if (job.isDone()) {
                 SparkWorkers.await(job);   // throws the job's failure
@@ -171,14 +211,13 @@ final class RoundChannel implements AutoCloseable {
                 return;
             }
             for (int r = 0; ; r++) {
-                SparkWorkers.RoundStart next = next(epochOf, r);
+                byte[] next = next(epochOf, r);
                 if (next == null) {
                     out.writeInt(END);
                     out.flush();
                     return;
                 }
-                out.writeInt(ROUND);
-                writeStart(out, next);
+                out.write(next);
                 out.flush();
                 deliver(epochOf, r, task, readOutcome(in));
             }
@@ -207,11 +246,24 @@ final class RoundChannel implements AutoCloseable {
     }
 
     /** Round {@code r} of epoch {@code e} once published; null when none follows (or the epoch is over). */
-    private synchronized SparkWorkers.RoundStart next(int e, int r) throws InterruptedException {
-        while (e == epoch && !ended && published.size() <= r && !closed) {
+    private synchronized byte[] next(int e, int r) throws InterruptedException, IOException {
+        while (e == epoch && !ended && logged.size() <= r && !closed) {
             wait();
         }
-        return e == epoch && r < published.size() ? published.get(r) : null;
+        if (e != epoch || r >= logged.size()) {
+            return null;
+        }
+        byte[] m = recent.get(r);
+        if (m == null) {   // a replay
+            m = new byte[(int) logged.get(r)[1]];
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(m);
+            while (b.hasRemaining()) {
+                if (logFile.read(b, logged.get(r)[0] + b.position()) < 0) {
+                    throw new IOException("the rounds' log " + log + " ends early");
+                }
+            }
+        }
+        return m;
     }
 
     private synchronized void deliver(int e, int r, int task, SparkWorkers.Outcome o) {
@@ -219,7 +271,8 @@ final class RoundChannel implements AutoCloseable {
         if (e != epoch) {
             return;
         }
-        if (results.get(r)[task] == null) {
+        if (!received.get(r)[task]) {
+            received.get(r)[task] = true;
             results.get(r)[task] = o;
             notifyAll();
         } else {
@@ -230,6 +283,11 @@ final class RoundChannel implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        try {
+            logFile.close();
+        } catch (IOException ignored) {
+            // closing
+        }
         try {
             server.close();
         } catch (IOException ignored) {
@@ -272,9 +330,23 @@ final class RoundChannel implements AutoCloseable {
             }
         }
 
+        private long readCpu;
+
         /** The next round to train, or null when the epoch has no more. */
         SparkWorkers.RoundStart next() throws IOException {
-            return in.readInt() == ROUND ? readStart(in) : null;
+            if (in.readInt() != ROUND) {   // waits for the driver
+                return null;
+            }
+            java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+            long c0 = cpu.getCurrentThreadCpuTime();
+            SparkWorkers.RoundStart s = readStart(in);
+            readCpu = cpu.getCurrentThreadCpuTime() - c0;
+            return s;
+        }
+
+        /** CPU nanoseconds the last {@link #next} took to read its round, beyond waiting for it. */
+        long readCpuNanos() {
+            return readCpu;
         }
 
         void send(SparkWorkers.Outcome o) throws IOException {
@@ -320,6 +392,7 @@ final class RoundChannel implements AutoCloseable {
             out.writeDouble(f.seconds());
             out.writeInt(f.replayed());
         }
+        out.writeDouble(o.channelCpuMs());
         out.writeInt(o.parts().size());
         for (SparkWorkers.Part p : o.parts()) {
             out.writeInt(p.height());
@@ -336,12 +409,13 @@ final class RoundChannel implements AutoCloseable {
             figures.add(new SparkWorkers.Figures(in.readInt(), in.readDouble(), in.readLong(), in.readLong(),
                     in.readInt(), in.readBoolean(), in.readDouble(), in.readInt()));
         }
+        double channelCpuMs = in.readDouble();
         int m = in.readInt();
         List<SparkWorkers.Part> parts = new ArrayList<>(m);
         for (int i = 0; i < m; i++) {
             parts.add(new SparkWorkers.Part(in.readInt(), in.readInt(), in.readInt(), readBytes(in)));
         }
-        return new SparkWorkers.Outcome(figures, parts);
+        return new SparkWorkers.Outcome(figures, parts, channelCpuMs);
     }
 
     private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {

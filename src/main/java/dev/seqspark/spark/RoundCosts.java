@@ -87,6 +87,16 @@ final class RoundCosts extends SparkListener implements AutoCloseable {
         });
     }
 
+    /**
+     * Round {@code round} ran in a job fed by the channel (dist.rounds=stream): no task was launched or deserialized
+     * for it, and its tasks' own cost is the CPU time they spent on the channel, {@code ms} at most.
+     */
+    void taskResult(long round, double ms) {
+        double[] v = new double[4];
+        v[RESULT] = ms;
+        tasks.put(round, v);
+    }
+
     /** Starts counting a new epoch's rounds. */
     synchronized void beginEpoch() {
         firstOfEpoch = next;

@@ -32,14 +32,20 @@ import scala.runtime.BoxedUnit;
 /**
  * {@link Workers} on Spark, for either task. What a round costs and carries is kept small:
  * <ul>
- *   <li>each shard's {@link ShardState} (its optimizer's moments, its hidden state) stays on its executor
- *       ({@link ExecutorStates}) from round to round within an epoch. It is a pure function of the epoch's start and
- *       the rounds' broadcasts, which are kept to the epoch's end: a task that does not find it (its executor was
- *       lost, or it ran elsewhere) replays its shard's rounds of the epoch and gets the same bits;</li>
- *   <li>a round broadcasts only the weights to start from, and each task returns only its weights and figures;</li>
- *   <li>a round is one job over the cached shards, its lineage one step deep whatever the round, with no more
- *       tasks than task slots; no shuffle: the results are summed on the driver as they arrive, in shard order
- *       whatever order the tasks finish in (out-of-order ones wait), so a run gives the same bits under retries;</li>
+ *   <li>with the channel ({@link Rounds#STREAM}, dist.rounds=stream), an epoch is one job: its tasks, all running
+ *       at once, read each round's start from {@link RoundChannel} and write their results back, keeping their
+ *       shards' states ({@link ShardState}: optimizer moments, hidden state) in their own variables; a round is two
+ *       messages, with no job to schedule, launch or deserialize. A retried task is sent the epoch's rounds from the
+ *       first and replays them;</li>
+ *   <li>with a job a round ({@link Rounds#JOBS}), each shard's state stays on its executor ({@link ExecutorStates})
+ *       from round to round within an epoch. It is a pure function of the epoch's start and the rounds' broadcasts,
+ *       which are kept to the epoch's end: a task that does not find it (its executor was lost, or it ran elsewhere)
+ *       replays its shard's rounds of the epoch and gets the same bits;</li>
+ *   <li>either way a round sends only the weights to start from, and each task returns only its shards' weights
+ *       (summed along the round's tree as far as its shards allow) and figures; no shuffle: the driver adds what
+ *       arrives, and the tree gives the same bits whatever order that is, so a run gives the same bits under
+ *       retries;</li>
+ *   <li>a job's lineage is one step deep over the cached shards, with no more tasks than task slots;</li>
  *   <li>rounds' jobs run from a pool of two driver threads, so that a late round ({@link Workers#start}) can be
  *       submitted while the round before it trains, its tasks queued behind that round's.</li>
  * </ul>
@@ -113,9 +119,10 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     /**
      * What a task reports of a round: each of its shards' figures, and its shards' weights summed as far as the
      * round's tree allows (one node on a power-of-two number of slots: W = 16 on two sends 2 × 8·P bytes a round
-     * rather than 16 × 4·P). Not the optimizer states: those stay.
+     * rather than 16 × 4·P), and with the channel, the CPU time the task spent on it (reading the round, sending the
+     * round before it). Not the optimizer states: those stay.
      */
-    record Outcome(List<Figures> figures, List<Part> parts) implements Serializable {
+    record Outcome(List<Figures> figures, List<Part> parts, double channelCpuMs) implements Serializable {
         /** Weights as little-endian bytes. */
         static byte[] bytes(float[] w) {
             ByteBuffer b = ByteBuffer.allocate(w.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
@@ -260,14 +267,20 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                     states.add(ShardState.start(shard.index(), begin.value().optimizerState(),
                             begin.value().optimizerSteps()));
                 }
+                java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
                 try (RoundChannel.Link link = new RoundChannel.Link(at, e, TaskContext.getPartitionId())) {
+                    long sent = 0;   // CPU time sending the round before
                     for (RoundStart in = link.next(); in != null; in = link.next()) {
+                        long c0 = cpu.getCurrentThreadCpuTime();   // reading the round: decoding; waiting takes none
                         float[] from = in.base();
+                        long read = cpu.getCurrentThreadCpuTime() - c0 + link.readCpuNanos();
                         TaskRound round = new TaskRound(shards);
                         for (int i = 0; i < mine.size(); i++) {
                             states.set(i, round.train(trainer, states.get(i), 0, from, in, mine.get(i)));
                         }
-                        link.send(round.outcome());
+                        long c1 = cpu.getCurrentThreadCpuTime();
+                        link.send(round.outcome((sent + read) / 1e6));
+                        sent = cpu.getCurrentThreadCpuTime() - c1;
                         if (fail && TaskContext.get().attemptNumber() == 0) {
                             throw new IllegalStateException("injected failure of task " + TaskContext.getPartitionId()
                                     + ", attempt 0, after its first round");
@@ -314,12 +327,12 @@ public final class SparkWorkers<S extends Shard> implements Workers {
             return res.kept();
         }
 
-        Outcome outcome() {
+        Outcome outcome(double channelCpuMs) {
             List<Part> parts = new ArrayList<>();
             for (ShardSum.Node n : block.nodes()) {
                 parts.add(Part.of(n, n.height() == 0 ? batches.get(n.residue()) : 0));
             }
-            return new Outcome(figures, parts);
+            return new Outcome(figures, parts, channelCpuMs);
         }
     }
 
@@ -343,6 +356,11 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                         o.figures().forEach(f -> inOrder.accept(f.shard(), f));
                     }
                     costs.replayed(channel.takeReplayed());
+                    double channelCpu = 0;
+                    for (Outcome o : outcomes) {
+                        channelCpu = Math.max(channelCpu, o.channelCpuMs());
+                    }
+                    costs.taskResult(number, channelCpu);
                     costs.endRound(0, sum.computeSeconds(slots()) * 1e3);
                     return sum;
                 } catch (InterruptedException e) {
@@ -389,7 +407,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                     throw new IllegalStateException("injected failure of task " + TaskContext.getPartitionId()
                             + ", attempt 0");
                 }
-                return round.outcome();
+                return round.outcome(0);
             }, (task, o) -> {
                 o.parts().forEach(p -> sum.addWeights(p.node()));
                 o.figures().forEach(f -> inOrder.accept(f.shard(), f));
