@@ -51,7 +51,7 @@ run w1 4 --set dist.workers=1
 for w in 4 8 16 64; do
   run "w$w" 6 --set dist.workers=$w
 done
-for alt in ${SCALE_ALTERNATIVES:-w8-k4:8:4 w16-k1:16:1 w16-k8:16:8 w16-k32:16:32 w16-nesterov-k32:16:32:nesterov \
+for alt in ${SCALE_ALTERNATIVES:-w8-k4:8:4 w16-k1:16:1 w16-k16:16:16 w16-k32:16:32 w16-nesterov-k32:16:32:nesterov \
     w16-overlapped:16:16:bmuf:true w64-k1:64:1 w64-k8:64:8 w64-k16:64:16}; do
   IFS=: read -r name w k outer overlap <<<"$alt"
   run "$name" 6 --set dist.workers="$w" --set dist.sync_every="$k" --set dist.outer="${outer:-bmuf}" \

@@ -118,8 +118,8 @@ public final class Settings {
                 v -> isInt(v, 0));
         key("dist.sync_every", "auto", "auto | K | K1,K2,...",
                 "combine the workers' models every K batches of each worker (a block); 0 = once per epoch; auto = "
-                        + "max(ceil(200 / W^2), min(W, 16, a shard's batches / 25)) (W = 2: 50, 4: 13, 8: 8, 16 and "
-                        + "more: 16, with 25 rounds an epoch at least; where that floor binds, epoch 1 every batch), "
+                        + "max(ceil(200 / W^2), min(W, 8, a shard's batches / 25)) (W = 2: 50, 4: 13, 8 and more: 8, "
+                        + "with 25 rounds an epoch at least; where that floor binds, epoch 1 every batch), "
                         + "once per epoch for W = 1; chosen by measurement",
                 v -> v.equals("auto") || v.matches("\\d+(\\s*,\\s*\\d+)*"));
         key("dist.outer", "bmuf", "bmuf | nesterov | average",
@@ -332,19 +332,20 @@ public final class Settings {
 
     /**
      * dist.sync_every=auto, chosen by measurement (docs/distributed.md, docs/scale.md): K = max(ceil(200 / W²),
-     * min(W, 16, B / 25)) batches per worker per block, B a shard's batches per epoch. With few workers,
+     * min(W, 8, B / 25)) batches per worker per block, B a shard's batches per epoch. With few workers,
      * ceil(200 / W²): at W = 2 a block of 50 batches keeps the rounds a few percent of an epoch and BMUF still ends
      * where one worker does, and more workers need shorter blocks to keep that quality (W = 4: 13), as their
-     * momentum spans W blocks. But a round's cost grows with W, so a block is at least W batches long, up to 16: on a
-     * simulated cluster W = 8 reached one worker's quality soonest with 8 (of 4, 8) and W = 16 with 16 (of 1, 8, 16,
-     * 32) — as long as an epoch keeps 25 rounds: with fewer, quality per epoch falls (W = 16 on a 1.2 MB book, 60
+     * momentum spans W blocks. But a round's cost grows with W, so a block is at least W batches long, up to 8: on a
+     * simulated cluster with rounds through the driver's channel, W = 8 reached one worker's quality soonest with 8
+     * (of 4, 8) and W = 16 with 8 (of 1, 8, 16, 32) — as long as an epoch keeps 25 rounds: with fewer, quality per
+     * epoch falls (W = 16 on a 1.2 MB book, 60
      * batches a shard: K = 16 ended 31% behind one worker after 10 epochs, K = 2 level with it). Where that floor
-     * binds — shards too small for blocks of min(W, 16) — the first epoch is synchronous (K = 1, fairseq's BMUF
+     * binds — shards too small for blocks of min(W, 8) — the first epoch is synchronous (K = 1, fairseq's BMUF
      * warm-up): the same book at W = 16 then ends 1.3% ahead of K = 2 from the start (3.824 against 3.851), at 5% more
      * time per epoch on average.
      */
     static final int BLOCK_SCALE = 200;
-    static final int LONGEST_FLOOR = 16;
+    static final int LONGEST_FLOOR = 8;
     static final int MIN_ROUNDS = 25;
 
     /** dist.sync_every for shards large enough that the floor's round count never binds. */

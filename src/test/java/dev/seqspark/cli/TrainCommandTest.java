@@ -183,14 +183,14 @@ class TrainCommandTest {
     @Test
     void theDefaultOuterUpdateIsBmufWithBlocksThatShrinkWithW() {
         Settings s = Settings.of(java.util.Map.of(), "--set", List.of());
-        assertEquals(List.of(0, 50, 13, 8, 8, 16, 16), List.of(s.syncEvery(1).batches(0), s.syncEvery(2).batches(0),
+        assertEquals(List.of(0, 50, 13, 8, 8, 8, 8), List.of(s.syncEvery(1).batches(0), s.syncEvery(2).batches(0),
                 s.syncEvery(4).batches(0), s.syncEvery(5).batches(0), s.syncEvery(8).batches(0),
                 s.syncEvery(16).batches(0), s.syncEvery(64).batches(0)));
-        assertEquals(List.of(2, 16, 50), List.of(s.syncEvery(16, 60).batches(1), s.syncEvery(16, 449).batches(0),
+        assertEquals(List.of(2, 8, 50), List.of(s.syncEvery(16, 60).batches(1), s.syncEvery(16, 449).batches(0),
                 s.syncEvery(2, 148).batches(0)), "an epoch keeps 25 rounds; the short-block rule first");
         assertEquals(List.of(1, 2, 2), List.of(s.syncEvery(16, 60).batches(0), s.syncEvery(16, 60).batches(1),
                 s.syncEvery(16, 60).batches(9)), "where the round floor binds, the first epoch is synchronous");
-        assertEquals(List.of(16, 50, 1), List.of(s.syncEvery(16, 449).batches(0), s.syncEvery(2, 60).batches(0),
+        assertEquals(List.of(8, 50, 1), List.of(s.syncEvery(16, 449).batches(0), s.syncEvery(2, 60).batches(0),
                 s.syncEvery(16, 20).batches(0)), "no warm-up where the floor does not bind, or K is 1 anyway");
         assertEquals("bmuf (block momentum 0.75, block lr 1)", s.outerUpdate(4).toString());
         assertEquals(0.0, s.outerUpdate(1).momentum(), "one worker: plain averaging");
