@@ -50,7 +50,7 @@ final class RoundChannel implements AutoCloseable {
     private final List<SparkWorkers.Outcome[]> results = new ArrayList<>();   // null once a round is awaited
     private final List<boolean[]> received = new ArrayList<>();
     private boolean ended;
-    private boolean[] connected = new boolean[0];
+    private Socket[] connected = new Socket[0];   // per task, its newest attempt's connection
     private long lastHeard;
     private int replayed;
     private volatile boolean closed;
@@ -97,7 +97,7 @@ final class RoundChannel implements AutoCloseable {
             throw new java.io.UncheckedIOException(e);
         }
         ended = false;
-        connected = new boolean[tasks];
+        connected = new Socket[tasks];
         lastHeard = System.nanoTime();
         notifyAll();
     }
@@ -156,7 +156,7 @@ final class RoundChannel implements AutoCloseable {
             int absent = -1;
             for (int t = 0; t < out.length; t++) {
                 missing = out[t] == null ? t : missing;
-                absent = out[t] == null && !connected[t] ? t : absent;
+                absent = out[t] == null && connected[t] == null ? t : absent;
             }
             if (missing < 0) {
                 results.set(round, null);   // what a retried task sends again is dropped
@@ -184,8 +184,14 @@ final class RoundChannel implements AutoCloseable {
                 t.setDaemon(true);
                 t.start();
             } catch (IOException e) {
-                if (!closed) {
-                    org.slf4j.LoggerFactory.getLogger(RoundChannel.class).warn("rounds' channel: {}", e.toString());
+                if (closed || server.isClosed()) {
+                    return;
+                }
+                org.slf4j.LoggerFactory.getLogger(RoundChannel.class).warn("rounds' channel: {}", e.toString());
+                try {
+                    Thread.sleep(100);   // e.g. out of file descriptors: let it pass rather than spin
+                } catch (InterruptedException ie) {
+                    return;
                 }
             }
         }
@@ -207,7 +213,7 @@ final class RoundChannel implements AutoCloseable {
             }
             epochOf = in.readInt();
             task = in.readInt();
-            if (!connect(epochOf, task)) {
+            if (!connect(epochOf, task, s)) {
                 return;
             }
             for (int r = 0; ; r++) {
@@ -225,22 +231,36 @@ final class RoundChannel implements AutoCloseable {
             // the task's side fails too, and Spark retries it; the driver hears of it from the job
         } finally {
             open.remove(s);
-            disconnect(epochOf, task);
+            disconnect(epochOf, task, s);
         }
     }
 
-    private synchronized boolean connect(int e, int task) {
+    /**
+     * Task {@code task}'s newest attempt has connected: an older one still connected is closed on (its task fails).
+     * When a stage is retried (an executor's loss made a shard's cached block and its shuffle output go), Spark runs
+     * every task not yet finished again while the old attempts may still run; the old ones hold task slots the new
+     * ones need, and would wait for the new ones' rounds.
+     */
+    private synchronized boolean connect(int e, int task, Socket s) {
         if (e != epoch || task < 0 || task >= tasks) {
             return false;
         }
-        connected[task] = true;
+        Socket older = connected[task];
+        if (older != null) {
+            try {
+                older.close();
+            } catch (IOException ignored) {
+                // it is going anyway
+            }
+        }
+        connected[task] = s;
         lastHeard = System.nanoTime();
         return true;
     }
 
-    private synchronized void disconnect(int e, int task) {
-        if (e == epoch && task >= 0 && task < tasks) {
-            connected[task] = false;
+    private synchronized void disconnect(int e, int task, Socket s) {
+        if (e == epoch && task >= 0 && task < tasks && connected[task] == s) {
+            connected[task] = null;
             lastHeard = System.nanoTime();
         }
     }

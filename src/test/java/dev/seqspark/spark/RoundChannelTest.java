@@ -56,6 +56,11 @@ class RoundChannelTest {
                 int r1 = c.publish(start(3, 3f));
                 try (RoundChannel.Link again = new RoundChannel.Link(c.address(), 3, 1)) {
                     assertArrayEquals(new float[] {1f, 2f}, again.next().base());
+                    assertThrows(IOException.class, () -> {
+                        for (int i = 0; i < 3; i++) {
+                            b.next();
+                        }
+                    }, "the older attempt of task 1 is closed on: it would hold a slot the new one needs");
                     again.send(outcome(1, 0.75f));
                     assertArrayEquals(new float[] {3f}, again.next().base());
                     a.next();
