@@ -206,6 +206,7 @@ final class RoundChannel implements AutoCloseable {
             s.setTcpNoDelay(true);
             DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream(), 1 << 16));
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(s.getOutputStream(), 1 << 16));
+            s.setSoTimeout(30_000);   // a peer that says nothing does not keep a thread
             byte[] secret = new byte[address.secret().length];
             in.readFully(secret);
             if (!MessageDigest.isEqual(secret, address.secret())) {
@@ -213,6 +214,7 @@ final class RoundChannel implements AutoCloseable {
             }
             epochOf = in.readInt();
             task = in.readInt();
+            s.setSoTimeout(0);        // a round's training may take long
             if (!connect(epochOf, task, s)) {
                 return;
             }
