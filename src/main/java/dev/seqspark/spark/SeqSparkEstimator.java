@@ -56,6 +56,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
     private final DoubleParam blockMomentum;
     private final DoubleParam blockLr;
     private final BooleanParam overlap;
+    private final Param<String> rounds;
 
     protected SeqSparkEstimator(String uid) {
         this.uid = uid;
@@ -90,6 +91,9 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
         blockLr = new DoubleParam(this, "blockLr", "BMUF's block learning rate (> 0)", ParamValidators.gt(0));
         overlap = new BooleanParam(this, "overlap", "start each round before the driver has combined the one before "
                 + "(dist.overlap): the round's cost hides behind training, each outer update lands a round late");
+        rounds = choice(this, "rounds", "how rounds reach the executors (dist.rounds): one Spark job an epoch whose tasks "
+                + "read each round from a socket the driver serves, a Spark job a round, or auto (stream unless "
+                + "dynamic allocation is on)", "auto", "stream", "jobs");
         setDefault(textCol, "text");
         setDefault(batchSize, 32);
         setDefault(epochs, 10);
@@ -101,6 +105,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
         setDefault(blockMomentum, -1.0);
         setDefault(blockLr, 1.0);
         setDefault(overlap, false);
+        setDefault(rounds, "auto");
     }
 
     /** The defaults where the tasks differ: tokenizer, vocabulary, input, optimizer. */
@@ -168,6 +173,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
         s.put("dist.block_momentum", getBlockMomentum() < 0 ? "auto" : String.valueOf(getBlockMomentum()));
         s.put("dist.block_lr", String.valueOf(getBlockLr()));
         s.put("dist.overlap", String.valueOf(getOverlap()));
+        s.put("dist.rounds", getRounds());
         return Settings.of(s, uid + "'s params", List.of());
     }
 
@@ -239,6 +245,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
     public DoubleParam blockMomentum() { return blockMomentum; }
     public DoubleParam blockLr() { return blockLr; }
     public BooleanParam overlap() { return overlap; }
+    public Param<String> rounds() { return rounds; }
 
     public String getTextCol() { return getOrDefault(textCol); }
     public String getTokenLevel() { return getOrDefault(tokenLevel); }
@@ -259,6 +266,7 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
     public double getBlockMomentum() { return (Double) getOrDefault(blockMomentum); }
     public double getBlockLr() { return (Double) getOrDefault(blockLr); }
     public boolean getOverlap() { return (Boolean) getOrDefault(overlap); }
+    public String getRounds() { return getOrDefault(rounds); }
 
     public E setTextCol(String v) { set(textCol, v); return self(); }
     public E setTokenLevel(String v) { set(tokenLevel, v); return self(); }
@@ -279,4 +287,5 @@ public abstract class SeqSparkEstimator<M extends org.apache.spark.ml.Model<M>, 
     public E setBlockMomentum(double v) { set(blockMomentum, v); return self(); }
     public E setBlockLr(double v) { set(blockLr, v); return self(); }
     public E setOverlap(boolean v) { set(overlap, v); return self(); }
+    public E setRounds(String v) { set(rounds, v); return self(); }
 }

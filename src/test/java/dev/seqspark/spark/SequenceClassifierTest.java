@@ -91,7 +91,7 @@ class SequenceClassifierTest {
     @Test
     void everyParamHasADefaultAndADoc() {
         SequenceClassifier sc = new SequenceClassifier();
-        assertEquals(28, sc.params().length);
+        assertEquals(29, sc.params().length);
         for (Param<?> p : sc.params()) {
             assertTrue(sc.hasDefault(p), p.name() + " has a default");
             assertTrue(p.doc().length() > 20, p.name() + " has a doc");
@@ -234,6 +234,8 @@ class SequenceClassifierTest {
                 .setNumSteps(10).setEpochs(1).setWorkers(2).setLowercase(true).setLettersOnly(true);
         LanguageModelScorer scorer = est.fit(text);
         assertSame(est, scorer.parent());
+        assertArrayEquals(scorer.model().weights(), est.copy(new ParamMap()).setRounds("jobs").fit(text).model().weights(),
+                "rounds through the driver's channel (auto here) or a job each: the same weights");
         assertEquals("line", scorer.getTextCol());
         assertEquals(28, scorer.model().vocab().size(), "letters-only lower-case characters, <unk> and space");
         Row r = scorer.transform(text.limit(3)).first();
