@@ -352,23 +352,9 @@ final class RoundChannel implements AutoCloseable {
             }
         }
 
-        private long readCpu;
-
-        /** The next round to train, or null when the epoch has no more. */
+        /** The next round to train (waiting for the driver), or null when the epoch has no more. */
         SparkWorkers.RoundStart next() throws IOException {
-            if (in.readInt() != ROUND) {   // waits for the driver
-                return null;
-            }
-            java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
-            long c0 = cpu.getCurrentThreadCpuTime();
-            SparkWorkers.RoundStart s = readStart(in);
-            readCpu = cpu.getCurrentThreadCpuTime() - c0;
-            return s;
-        }
-
-        /** CPU nanoseconds the last {@link #next} took to read its round, beyond waiting for it. */
-        long readCpuNanos() {
-            return readCpu;
+            return in.readInt() == ROUND ? readStart(in) : null;
         }
 
         void send(SparkWorkers.Outcome o) throws IOException {

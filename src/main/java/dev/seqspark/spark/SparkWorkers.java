@@ -204,15 +204,16 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     public int slots() {
         if (channel != null) {
             synchronized (this) {
-                if (tasks != null) {
-                    return tasks.getNumPartitions();
-                }
+                return tasks != null ? tasks.getNumPartitions() : runAtOnce();
             }
-            // all of an epoch's tasks run at once: no more than Spark can run at once
-            int free = jsc.sc().maxNumConcurrentTasks(jsc.sc().resourceProfileManager().defaultResourceProfile());
-            return Math.max(1, Math.min(corpus.workers(), free));
         }
         return Math.min(corpus.workers(), jsc.defaultParallelism());
+    }
+
+    /** With the channel all of an epoch's tasks run at once: no more tasks than Spark can run at once. */
+    private int runAtOnce() {
+        int free = jsc.sc().maxNumConcurrentTasks(jsc.sc().resourceProfileManager().defaultResourceProfile());
+        return Math.max(1, Math.min(corpus.workers(), free));
     }
 
     @Override
@@ -230,10 +231,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         costs.beginEpoch();
         epochStart = jsc.broadcast(new ModelState(new float[0], global.optimizerState(), global.optimizerSteps()));
         if (channel != null) {
-            synchronized (this) {
-                tasks = null;   // packed again for the task slots there are now
-            }
-            int n = slots();
+            int n = runAtOnce();   // packed again for the task slots there are now
             synchronized (this) {
                 tasks = packed(n);
             }
@@ -267,20 +265,19 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                     states.add(ShardState.start(shard.index(), begin.value().optimizerState(),
                             begin.value().optimizerSteps()));
                 }
+                // the channel's CPU time (a blocked read takes none): the round before's sending, this one's reading
                 java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
                 try (RoundChannel.Link link = new RoundChannel.Link(at, e, TaskContext.getPartitionId())) {
-                    long sent = 0;   // CPU time sending the round before
+                    long c0 = cpu.getCurrentThreadCpuTime();
                     for (RoundStart in = link.next(); in != null; in = link.next()) {
-                        long c0 = cpu.getCurrentThreadCpuTime();   // reading the round: decoding; waiting takes none
                         float[] from = in.base();
-                        long read = cpu.getCurrentThreadCpuTime() - c0 + link.readCpuNanos();
+                        long channelCpu = cpu.getCurrentThreadCpuTime() - c0;
                         TaskRound round = new TaskRound(shards);
                         for (int i = 0; i < mine.size(); i++) {
                             states.set(i, round.train(trainer, states.get(i), 0, from, in, mine.get(i)));
                         }
-                        long c1 = cpu.getCurrentThreadCpuTime();
-                        link.send(round.outcome((sent + read) / 1e6));
-                        sent = cpu.getCurrentThreadCpuTime() - c1;
+                        c0 = cpu.getCurrentThreadCpuTime();
+                        link.send(round.outcome(channelCpu / 1e6));
                         if (fail && TaskContext.get().attemptNumber() == 0) {
                             throw new IllegalStateException("injected failure of task " + TaskContext.getPartitionId()
                                     + ", attempt 0, after its first round");
@@ -338,8 +335,6 @@ public final class SparkWorkers<S extends Shard> implements Workers {
 
     @Override
     public Pending start(float[] base, boolean late, boolean keepMove, int fromBatch, int maxBatches) {
-        String description = String.format("seqspark train: epoch %d, batches %d..%s on %d workers", epoch + 1,
-                fromBatch, maxBatches > 0 ? String.valueOf(fromBatch + maxBatches - 1) : "end", corpus.workers());
         long number = costs.beginRound();
         if (channel != null) {
             int r = channel.publish(RoundStart.of(epoch, base, late, keepMove, fromBatch, maxBatches));
@@ -369,6 +364,8 @@ public final class SparkWorkers<S extends Shard> implements Workers {
                 }
             };
         }
+        String description = String.format("seqspark train: epoch %d, batches %d..%s on %d workers", epoch + 1,
+                fromBatch, maxBatches > 0 ? String.valueOf(fromBatch + maxBatches - 1) : "end", corpus.workers());
         long t0 = System.nanoTime();
         rounds.add(jsc.broadcast(RoundStart.of(epoch, base, late, keepMove, fromBatch, maxBatches)));
         double broadcastMs = (System.nanoTime() - t0) / 1e6;
