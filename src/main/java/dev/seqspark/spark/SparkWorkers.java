@@ -83,36 +83,34 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     /**
      * A node of the round's weight sum ({@link ShardSum}) as it travels, in little-endian bytes (a byte[] serializes as
      * one copy, a float[] float by float, several times slower for the megabytes a round moves): a single shard's
-     * float weights and batches (a leaf: half the bytes of b·w in double), or several shards' sum in double;
-     * null bytes when none of its shards trained a batch.
+     * float weights and batches (a leaf, or a node whose other shards trained nothing: half the bytes of b·w in
+     * double), or several shards' sum in double (batches 0); null bytes when none of its shards trained a batch.
      */
     record Part(int height, int residue, int batches, byte[] bytes) implements Serializable {
-        static Part of(ShardSum.Node n, int batches) {
+        static Part of(ShardSum.Node n) {
+            if (n.isWeights()) {
+                ByteBuffer b = ByteBuffer.allocate(n.weights().remaining() * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(n.weights().duplicate());
+                return new Part(n.height(), n.residue(), n.batches(), b.array());
+            }
             if (n.sum() == null) {
                 return new Part(n.height(), n.residue(), 0, null);
             }
-            if (n.height() > 0) {
-                ByteBuffer b = ByteBuffer.allocate(n.sum().length * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-                b.asDoubleBuffer().put(n.sum());
-                return new Part(n.height(), n.residue(), 0, b.array());
-            }
-            float[] w = new float[n.sum().length];   // b·w / b: w, exactly
-            for (int i = 0; i < w.length; i++) {
-                w[i] = (float) (n.sum()[i] / batches);
-            }
-            return new Part(0, n.residue(), batches, Outcome.bytes(w));
+            ByteBuffer b = ByteBuffer.allocate(n.sum().length * Double.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            b.asDoubleBuffer().put(n.sum());
+            return new Part(n.height(), n.residue(), 0, b.array());
         }
 
         ShardSum.Node node() {
-            if (bytes == null) {
-                return new ShardSum.Node(height, residue, null);
+            if (bytes != null && batches > 0) {
+                return new ShardSum.Node(height, residue, null, Outcome.floats(bytes), batches);
             }
-            if (height == 0) {
-                return ShardSum.leaf(residue, Outcome.floats(bytes), batches);
+            if (bytes == null) {
+                return ShardSum.Node.of(height, residue, null);
             }
             double[] v = new double[bytes.length / Double.BYTES];
             ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(v);
-            return new ShardSum.Node(height, residue, v);
+            return ShardSum.Node.of(height, residue, v);
         }
     }
 
@@ -302,7 +300,6 @@ public final class SparkWorkers<S extends Shard> implements Workers {
     /** A task's round of its shards: their figures and their weights summed as far as the round's tree allows. */
     private static final class TaskRound {
         private final List<Figures> figures = new ArrayList<>();
-        private final java.util.Map<Integer, Integer> batches = new java.util.HashMap<>();
         private final ShardSum block;
 
         TaskRound(int shards) {
@@ -319,7 +316,6 @@ public final class SparkWorkers<S extends Shard> implements Workers {
             ShardTrainer.Result out = res.reported();
             figures.add(new Figures(shard.index(), out.lossSum(), out.examples(), out.tokens(), out.batches(),
                     out.finite(), seconds, replayed));
-            batches.put(shard.index(), out.batches());
             block.add(ShardSum.leaf(shard.index(), java.nio.FloatBuffer.wrap(out.state().weights()), out.batches()));
             return res.kept();
         }
@@ -327,7 +323,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
         Outcome outcome(double channelCpuMs) {
             List<Part> parts = new ArrayList<>();
             for (ShardSum.Node n : block.nodes()) {
-                parts.add(Part.of(n, n.height() == 0 ? batches.get(n.residue()) : 0));
+                parts.add(Part.of(n));
             }
             return new Outcome(figures, parts, channelCpuMs);
         }

@@ -120,52 +120,52 @@ public final class OuterUpdate implements java.io.Serializable {
      * {@code sum.finite()} false, as a non-finite loss does.
      */
     public ModelState update(ModelState global, RoundSum sum) {
-        if (sum.batches() == 0 || isAveraging()) {
-            return sum.average(global);
-        }
-        return update(global, sum, start(global).weights());
+        return update(global, sum, start(global).weights(), false);
     }
 
     /**
      * As {@link #update(ModelState, RoundSum)}, for a round whose workers reported weights moved from {@code base}:
-     * the round's mean move from {@code base} is what the rule applies to {@code global}. For an overlapped round
-     * ({@link TrainingLoop}) the base is the start of the state a round before {@code global}: its move lands one
-     * round late; averaging then adds it to {@code global}'s weights.
+     * for a round on time ({@code late} false) {@code base} is {@link #start start(global)}'s weights, which the
+     * caller made to start the round; for an overlapped round ({@link TrainingLoop}) it is the start of the state a
+     * round before {@code global}: the round's mean move from {@code base} lands one round late, which averaging then
+     * adds to {@code global}'s weights.
      */
-    public ModelState update(ModelState global, RoundSum sum, float[] base) {
-        if (sum.batches() == 0) {
+    public ModelState update(ModelState global, RoundSum sum, float[] base, boolean late) {
+        if (sum.batches() == 0 || (isAveraging() && !late)) {
             return sum.average(global);
         }
-        ModelState mean = sum.average(global);
+        double[] total = sum.weightSum();
+        double batches = sum.batches();
         float[] theta = global.weights();
         if (isAveraging()) {
             float[] next = new float[theta.length];
             boolean finite = true;
             for (int i = 0; i < theta.length; i++) {
-                next[i] = (float) (theta[i] + (sum.meanWeight(i) - base[i]));
+                next[i] = (float) (theta[i] + (total[i] / batches - base[i]));
                 finite &= Float.isFinite(next[i]);
             }
             if (!finite) {
                 sum.finite = false;
             }
-            return new ModelState(next, mean.optimizerState(), mean.optimizerSteps(), mean.blockMomentum());
+            return new ModelState(next, global.optimizerState(), global.optimizerSteps(), global.blockMomentum());
         }
         float[] delta = global.blockMomentum().length == theta.length ? global.blockMomentum() : new float[theta.length];
         float[] s = base;
         float[] nextTheta = new float[theta.length];
         float[] nextDelta = new float[theta.length];
+        boolean nesterov = rule == Rule.NESTEROV;
         boolean finite = true;
         for (int i = 0; i < theta.length; i++) {
-            double g = s[i] - sum.meanWeight(i);                  // the block's mean displacement, in double
-            double d = momentum * delta[i] + (rule == Rule.NESTEROV ? g : blockLr * g);
+            double g = s[i] - total[i] / batches;                  // the block's mean displacement, in double
+            double d = momentum * delta[i] + (nesterov ? g : blockLr * g);
             nextDelta[i] = (float) d;
-            nextTheta[i] = (float) (theta[i] - (rule == Rule.NESTEROV ? blockLr * (g + momentum * d) : d));
+            nextTheta[i] = (float) (theta[i] - (nesterov ? blockLr * (g + momentum * d) : d));
             finite &= Float.isFinite(nextTheta[i]);
         }
         if (!finite) {
             sum.finite = false;
         }
-        return new ModelState(nextTheta, mean.optimizerState(), mean.optimizerSteps(), nextDelta);
+        return new ModelState(nextTheta, global.optimizerState(), global.optimizerSteps(), nextDelta);
     }
 
     @Override

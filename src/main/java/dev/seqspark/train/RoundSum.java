@@ -72,9 +72,9 @@ public final class RoundSum {
         return new ModelState(w, global.optimizerState(), global.optimizerSteps(), global.blockMomentum());
     }
 
-    /** Weight i of the batch-weighted mean, in double (no rounding to float). */
-    double meanWeight(int i) {
-        return weights.total()[i] / batches;
+    /** Σ b_k·w_k, in double; null when no shard trained a batch. */
+    double[] weightSum() {
+        return weights.total();
     }
 
     public long batches() {

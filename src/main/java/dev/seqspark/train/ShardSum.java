@@ -18,14 +18,50 @@ import java.util.Map;
  */
 public final class ShardSum {
 
-    /** A node of the tree; {@code sum} is null when no shard under it trained a batch. */
-    public record Node(int height, int residue, double[] sum) {}
+    /**
+     * A node of the tree: {@code sum} its shards' Σ b·w in double, or, while it is one shard's leaf, that shard's
+     * float {@code weights} and {@code batches} (b·w is formed only where it is added: a leaf meeting its sibling costs
+     * one pass over the weights, not a conversion and an addition); both null when no shard under it trained a batch.
+     */
+    public record Node(int height, int residue, double[] sum, FloatBuffer weights, int batches) {
+        /** Several shards' sum (null: none of them trained a batch). */
+        public static Node of(int height, int residue, double[] sum) {
+            return new Node(height, residue, sum, null, 0);
+        }
+
+        /** Whether it is a single shard's float weights (a leaf, or a node whose other shards trained nothing). */
+        public boolean isWeights() {
+            return weights != null;
+        }
+
+        boolean empty() {
+            return sum == null && weights == null;
+        }
+
+        Node at(int h, int r) {
+            return new Node(h, r, sum, weights, batches);
+        }
+
+        /** Σ b·w in double; a single shard's b·w is exact (a float times a small integer). */
+        double[] values() {
+            if (weights == null) {
+                return sum;
+            }
+            double[] v = new double[weights.remaining()];
+            double b = batches;
+            for (int i = 0; i < v.length; i++) {
+                v[i] = b * weights.get(i);
+            }
+            return v;
+        }
+    }
 
     private final int shards;
     private final int top;                                     // the root's height: ⌈log2 W⌉
-    private final Map<Long, double[]> open = new HashMap<>();  // nodes whose sibling has not come (values may be null)
+    private final Map<Long, Node> open = new HashMap<>();      // nodes whose sibling has not come
     private boolean complete;
-    private double[] root;
+    private Node root;
+    private double[] total;
 
     public ShardSum(int shards) {
         if (shards < 1) {
@@ -35,17 +71,12 @@ public final class ShardSum {
         this.top = 32 - Integer.numberOfLeadingZeros(shards - 1);
     }
 
-    /** Shard k's leaf: b·w in double (exact: a float times a small integer), null when it trained no batch. */
+    /**
+     * Shard k's leaf: its weights w and batches b (none: an empty leaf). The weights are read when the leaf is added
+     * to its sibling or the sum is taken, so they must not change until then.
+     */
     public static Node leaf(int shard, FloatBuffer weights, int batches) {
-        if (batches == 0) {
-            return new Node(0, shard, null);
-        }
-        double[] v = new double[weights.remaining()];
-        double b = batches;
-        for (int i = 0; i < v.length; i++) {
-            v[i] = b * weights.get(i);
-        }
-        return new Node(0, shard, v);
+        return batches == 0 ? Node.of(0, shard, null) : new Node(0, shard, null, weights, batches);
     }
 
     /** Adds a node (its array becomes this sum's), and every parent it completes. */
@@ -56,22 +87,22 @@ public final class ShardSum {
         }
         int height = node.height();
         int residue = node.residue();
-        double[] v = node.sum();
+        Node v = node;
         while (height < top) {
             int half = 1 << (top - height - 1);   // the parent's modulus
             int sibling = residue ^ half;
             if (sibling < shards) {               // else the sibling holds no shard: the parent is this node
-                long key = key(height, sibling);
-                if (!open.containsKey(key)) {
+                Node other = open.remove(key(height, sibling));
+                if (other == null) {
                     open.put(key(height, residue), v);
                     return;
                 }
-                v = plus(v, open.remove(key));
+                v = plus(v, other);
             }
             height++;
             residue &= half - 1;
         }
-        root = v;
+        root = v.at(top, 0);
         complete = true;
     }
 
@@ -79,16 +110,41 @@ public final class ShardSum {
         return ((long) height << 32) | residue;
     }
 
-    private static double[] plus(double[] a, double[] b) {
-        if (a == null) {
+    /** Two siblings added; each b·w is exact and addition commutes, so the bits do not depend on which came first. */
+    private static Node plus(Node a, Node b) {
+        if (a.empty()) {
             return b;
         }
-        if (b != null) {
-            for (int i = 0; i < a.length; i++) {
-                a[i] += b[i];
-            }
+        if (b.empty()) {
+            return a;
         }
-        return a;
+        if (a.isWeights() && b.isWeights()) {
+            double[] v = new double[a.weights().remaining()];
+            double ba = a.batches();
+            double bb = b.batches();
+            FloatBuffer wa = a.weights();
+            FloatBuffer wb = b.weights();
+            for (int i = 0; i < v.length; i++) {
+                v[i] = ba * wa.get(i) + bb * wb.get(i);
+            }
+            return Node.of(0, 0, v);
+        }
+        if (a.isWeights() || b.isWeights()) {
+            Node leaf = a.isWeights() ? a : b;
+            double[] v = (a.isWeights() ? b : a).sum();
+            double bl = leaf.batches();
+            FloatBuffer w = leaf.weights();
+            for (int i = 0; i < v.length; i++) {
+                v[i] += bl * w.get(i);
+            }
+            return Node.of(0, 0, v);
+        }
+        double[] v = a.sum();
+        double[] u = b.sum();
+        for (int i = 0; i < v.length; i++) {
+            v[i] += u[i];
+        }
+        return Node.of(0, 0, v);
     }
 
     /** Whether every shard's leaf is in. */
@@ -101,7 +157,10 @@ public final class ShardSum {
         if (!complete) {
             throw new IllegalStateException("the sum still waits for " + open.size() + " or more nodes");
         }
-        return root;
+        if (total == null) {
+            total = root.values();
+        }
+        return total;
     }
 
     /**
@@ -111,9 +170,9 @@ public final class ShardSum {
     public List<Node> nodes() {
         List<Node> out = new ArrayList<>();
         if (complete) {
-            out.add(new Node(top, 0, root));
+            out.add(root);
         } else {
-            open.forEach((k, v) -> out.add(new Node((int) (k >>> 32), (int) (long) k, v)));
+            open.forEach((k, v) -> out.add(v.at((int) (k >>> 32), (int) (long) k)));
         }
         return out;
     }

@@ -109,7 +109,7 @@ public final class TrainingLoop {
                     }
                     RoundSum sum = pending[r].await();
                     pending[r] = null;
-                    ModelState next = overlap && r > 0 ? outer.update(state, sum, base[r]) : outer.update(state, sum);
+                    ModelState next = outer.update(state, sum, base[r], overlap && r > 0);
                     base[r] = null;
                     long now = System.nanoTime();
                     overhead += Math.max(0, (now - last) / 1e9 - sum.computeSeconds(workers.slots()));

@@ -100,6 +100,52 @@ class ShardSumTest {
         }
     }
 
+    /** The tree's definition, recursively: node (h, r) is its two children added, a leaf b·w in double. */
+    static double[] node(float[][] w, int[] batches, int top, int h, int r) {
+        if (h == 0) {
+            if (r >= w.length || batches[r] == 0) {
+                return null;
+            }
+            double[] v = new double[w[r].length];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = batches[r] * (double) w[r][i];
+            }
+            return v;
+        }
+        int half = 1 << (top - h);   // a child's modulus is twice this node's
+        double[] a = node(w, batches, top, h - 1, r);
+        double[] b = node(w, batches, top, h - 1, r + half);
+        if (a == null || b == null) {
+            return a == null ? b : a;
+        }
+        for (int i = 0; i < a.length; i++) {
+            a[i] += b[i];
+        }
+        return a;
+    }
+
+    @Test
+    void theBitsOfTheTreesDefinition() {
+        Random r = new Random(11);
+        for (int shards = 1; shards <= 19; shards++) {
+            float[][] w = weights(shards, 32, 100 + shards);
+            int[] batches = new int[shards];
+            for (int k = 0; k < shards; k++) {
+                batches[k] = r.nextInt(4) == 0 ? 0 : 1 + r.nextInt(60);   // some shards without a batch
+            }
+            int top = 32 - Integer.numberOfLeadingZeros(shards - 1);
+            double[] expected = node(w, batches, top, top, 0);
+            for (int n = 1; n <= shards; n++) {
+                double[] got = viaTasks(w, batches, inTurn(shards, n), n);
+                if (expected == null) {
+                    assertNull(got, "W = " + shards);
+                } else {
+                    assertArrayEquals(expected, got, "W = " + shards + ", " + n + " tasks");
+                }
+            }
+        }
+    }
+
     @Test
     void oneShardIsItsOwnLeafExactly() {
         float[] w = {0.1f, -3.25f, 1e-30f};
