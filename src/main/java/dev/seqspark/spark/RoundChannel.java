@@ -16,6 +16,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Rounds without a Spark job each ({@code dist.rounds=stream}): one job an epoch, whose tasks train their shards
@@ -39,7 +42,12 @@ final class RoundChannel implements AutoCloseable {
     private final ServerSocket server;
     private final Address address;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    // the epoch being served, guarded by this
+    // Two conditions, so that an outcome wakes only the driver, and a round only the tasks' threads (one wait set
+    // would wake every task's thread at every outcome: W² wake-ups a round).
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition published = lock.newCondition();   // a round, the epoch's end, another epoch, closing
+    private final Condition delivered = lock.newCondition();   // an outcome, closing
+    // the epoch being served, guarded by lock
     private int epoch = -1;
     private int tasks;
     // the rounds' messages as sent: the last few in memory, all in a file (a retried task replays from the first)
@@ -84,7 +92,17 @@ final class RoundChannel implements AutoCloseable {
     }
 
     /** Serves {@code epoch} to {@code tasks} tasks from now on, forgetting the epoch before. */
-    synchronized void openEpoch(int epoch, int tasks) {
+    void openEpoch(int epoch, int tasks) {
+        lock.lock();
+        try {
+            openEpochLocked(epoch, tasks);
+            published.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void openEpochLocked(int epoch, int tasks) {
         this.epoch = epoch;
         this.tasks = tasks;
         logged.clear();
@@ -99,11 +117,21 @@ final class RoundChannel implements AutoCloseable {
         ended = false;
         connected = new Socket[tasks];
         lastHeard = System.nanoTime();
-        notifyAll();
     }
 
     /** Publishes the epoch's next round; returns its number. */
-    synchronized int publish(SparkWorkers.RoundStart start) {
+    int publish(SparkWorkers.RoundStart start) {
+        lock.lock();
+        try {
+            int r = publishLocked(start);
+            published.signalAll();
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int publishLocked(SparkWorkers.RoundStart start) {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(start.weights().length + 64);
         byte[] message;
         try {
@@ -123,7 +151,6 @@ final class RoundChannel implements AutoCloseable {
         recent.remove(r - KEPT_IN_MEMORY);
         results.add(new SparkWorkers.Outcome[tasks]);
         received.add(new boolean[tasks]);
-        notifyAll();
         return r;
     }
 
@@ -131,16 +158,26 @@ final class RoundChannel implements AutoCloseable {
     private static final int KEPT_IN_MEMORY = 3;
 
     /** Tells the epoch's tasks that no round follows. */
-    synchronized void endEpoch() {
-        ended = true;
-        notifyAll();
+    void endEpoch() {
+        lock.lock();
+        try {
+            ended = true;
+            published.signalAll();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Shard-rounds trained again by retried tasks since the last call. */
-    synchronized int takeReplayed() {
-        int r = replayed;
-        replayed = 0;
-        return r;
+    int takeReplayed() {
+        lock.lock();
+        try {
+            int r = replayed;
+            replayed = 0;
+            return r;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -148,7 +185,16 @@ final class RoundChannel implements AutoCloseable {
      * a task has been missing for {@code missingLimitSeconds} while the others wait: then it cannot get a task slot,
      * as all its tasks must run at once.
      */
-    synchronized SparkWorkers.Outcome[] await(int round, Future<?> job, double missingLimitSeconds)
+    SparkWorkers.Outcome[] await(int round, Future<?> job, double missingLimitSeconds) throws InterruptedException {
+        lock.lock();
+        try {
+            return awaitLocked(round, job, missingLimitSeconds);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private SparkWorkers.Outcome[] awaitLocked(int round, Future<?> job, double missingLimitSeconds)
             throws InterruptedException {
         SparkWorkers.Outcome[] out = results.get(round);
         while (true) {
@@ -172,7 +218,7 @@ final class RoundChannel implements AutoCloseable {
                         + "taken: free one, or set dist.rounds=jobs", round + 1, epoch + 1, absent, tasks,
                         missingLimitSeconds));
             }
-            wait(100);
+            delivered.await(100, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -243,7 +289,16 @@ final class RoundChannel implements AutoCloseable {
      * every task not yet finished again while the old attempts may still run; the old ones hold task slots the new
      * ones need, and would wait for the new ones' rounds.
      */
-    private synchronized boolean connect(int e, int task, Socket s) {
+    private boolean connect(int e, int task, Socket s) {
+        lock.lock();
+        try {
+            return connectLocked(e, task, s);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean connectLocked(int e, int task, Socket s) {
         if (e != epoch || task < 0 || task >= tasks) {
             return false;
         }
@@ -260,17 +315,31 @@ final class RoundChannel implements AutoCloseable {
         return true;
     }
 
-    private synchronized void disconnect(int e, int task, Socket s) {
-        if (e == epoch && task >= 0 && task < tasks && connected[task] == s) {
-            connected[task] = null;
-            lastHeard = System.nanoTime();
+    private void disconnect(int e, int task, Socket s) {
+        lock.lock();
+        try {
+            if (e == epoch && task >= 0 && task < tasks && connected[task] == s) {
+                connected[task] = null;
+                lastHeard = System.nanoTime();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Round {@code r} of epoch {@code e} once published; null when none follows (or the epoch is over). */
-    private synchronized byte[] next(int e, int r) throws InterruptedException, IOException {
+    private byte[] next(int e, int r) throws InterruptedException, IOException {
+        lock.lock();
+        try {
+            return nextLocked(e, r);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private byte[] nextLocked(int e, int r) throws InterruptedException, IOException {
         while (e == epoch && !ended && logged.size() <= r && !closed) {
-            wait();
+            published.await();
         }
         if (e != epoch || r >= logged.size()) {
             return null;
@@ -288,17 +357,22 @@ final class RoundChannel implements AutoCloseable {
         return m;
     }
 
-    private synchronized void deliver(int e, int r, int task, SparkWorkers.Outcome o) {
-        lastHeard = System.nanoTime();
-        if (e != epoch) {
-            return;
-        }
-        if (!received.get(r)[task]) {
-            received.get(r)[task] = true;
-            results.get(r)[task] = o;
-            notifyAll();
-        } else {
-            replayed += o.figures().size();
+    private void deliver(int e, int r, int task, SparkWorkers.Outcome o) {
+        lock.lock();
+        try {
+            lastHeard = System.nanoTime();
+            if (e != epoch) {
+                return;
+            }
+            if (!received.get(r)[task]) {
+                received.get(r)[task] = true;
+                results.get(r)[task] = o;
+                delivered.signalAll();
+            } else {
+                replayed += o.figures().size();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -322,8 +396,12 @@ final class RoundChannel implements AutoCloseable {
                 // closing
             }
         }
-        synchronized (this) {
-            notifyAll();
+        lock.lock();
+        try {
+            published.signalAll();
+            delivered.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 

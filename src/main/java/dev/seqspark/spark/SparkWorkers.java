@@ -462,6 +462,7 @@ public final class SparkWorkers<S extends Shard> implements Workers {
 
     @Override
     public ModelState endEpoch(ModelState global) {
+        costs.endRounds();
         if (channel != null) {
             channel.endEpoch();
             OptimizerSum sum = await(epochJob);
