@@ -16,8 +16,9 @@
 #    missing.
 # 3. tools/round_cost.sh: what a round costs on a standalone cluster of 2, 4, 8, 16 executors, rounds through the
 #    driver's channel (dist.rounds=stream, the default) and as a Spark job each (dist.rounds=jobs).
-# 4. tools/scale_report.py: simulated wall time to 1.02 x W=1's final validation perplexity; docs/scale.md and
-#    docs/scale-seconds.svg.
+# 4. tools/scale_report.py: simulated wall time to 1.02 x W=1's final validation perplexity; docs/scale.md,
+#    docs/scale-seconds.svg, and docs/scale-runs.json: the runs' figures and round costs the report used, from which
+#    it is made again without the runs (tools/scale_report.py docs/scale-runs.json COSTS_JSONL|- docs).
 #
 # Runs go to target/scale/ (kept: rerunning skips what is done; delete a run to redo it). ANCHORS: the directory
 # of the PyTorch reference scripts (default ../shared/anchors beside the repository).

@@ -2,6 +2,11 @@
 """The scale study's report (tools/scale.sh): time to quality on a simulated cluster of W one-core executors.
 
     scale_report.py RUNS_DIR COSTS_JSONL DOCS_DIR
+    scale_report.py DOCS_DIR/scale-runs.json COSTS_JSONL|- DOCS_DIR
+
+Both write DOCS_DIR/scale-runs.json: what the report reads of the runs (each epoch's validation perplexity, rounds,
+tokens and slowest_task_seconds; the DDP runs' epochs) and the round costs it used, so that the report can be made
+again without the runs, e.g. with round costs measured anew ("-": the costs the file holds).
 
 RUNS_DIR/<run>/metrics.jsonl are SeqSpark runs in Spark local mode; for each epoch they give the validation
 perplexity, the rounds, and slowest_task_seconds: Σ over the rounds of the slowest shard's training time, what the
@@ -45,20 +50,28 @@ LATENCY = 50e-6               # seconds per all-reduce message
 ROUND_TOKENS = 32 * 35        # tokens of one batch of the recipe
 
 
-def epochs(runs, name):
-    f = os.path.join(runs, name, "metrics.jsonl")
-    if not os.path.exists(f):
-        return None
-    return [json.loads(l) for l in open(f) if l.strip()]
+EPOCH_FIELDS = ("epoch", "valid_perplexity", "rounds", "tokens", "slowest_task_seconds")
+DDP_FIELDS = ("epoch", "valid_ppl", "lr", "batches_per_worker", "epoch_seconds")
 
 
-def ddp_epochs(runs, name):
-    """The epochs of a DDP run, the last record of each (a rerun appends)."""
-    f = os.path.join(runs, name + ".jsonl")
-    if not os.path.exists(f):
-        return None
-    by_epoch = {e["epoch"]: e for e in (json.loads(l) for l in open(f) if l.strip() and not l.startswith("#"))}
-    return [by_epoch[k] for k in sorted(by_epoch)]
+def load(runs):
+    """The study's runs, as scale-runs.json holds them: {"seqspark": {name: {"epochs", "parameters", "overlap"}},
+    "ddp": {name: [epochs]}}, from that file or from RUNS_DIR."""
+    if os.path.isfile(runs):
+        return json.load(open(runs))
+    study = {"seqspark": {}, "ddp": {}}
+    for name in sorted(os.listdir(runs)):
+        metrics = os.path.join(runs, name, "metrics.jsonl")
+        if os.path.exists(metrics):
+            ep = [json.loads(l) for l in open(metrics) if l.strip()]
+            study["seqspark"][name] = {"epochs": [{k: e[k] for k in EPOCH_FIELDS} for e in ep],
+                                       "parameters": parameters(runs, name), "overlap": overlapped(runs, name)}
+        elif name.startswith("ddp-") and name.endswith(".jsonl"):
+            by_epoch = {e["epoch"]: e for e in (json.loads(l) for l in open(os.path.join(runs, name))
+                                                if l.strip() and not l.startswith("#"))}   # a rerun appends
+            study["ddp"][name[:-len(".jsonl")]] = [{k: by_epoch[i].get(k) for k in DDP_FIELDS}
+                                                   for i in sorted(by_epoch)]
+    return study
 
 
 def parameters(runs, name):
@@ -213,35 +226,38 @@ def svg(curves, target, path):
 
 
 def main(runs, costs_file, docs):
-    every = [json.loads(l) for l in open(costs_file) if l.strip()]
+    study = load(runs)
+    every = study["round_costs"] if costs_file == "-" else [json.loads(l) for l in open(costs_file) if l.strip()]
+    study["round_costs"] = every
+    with open(os.path.join(docs, "scale-runs.json.tmp"), "w") as f:
+        json.dump(study, f, indent=1)
+    os.replace(os.path.join(docs, "scale-runs.json.tmp"), os.path.join(docs, "scale-runs.json"))
     by_mechanism = {}
     for c in every:
         by_mechanism.setdefault(c.get("mechanism", "jobs"), []).append(c)
     costs = by_mechanism.get("stream") or by_mechanism["jobs"]
     model, upper = Model(costs), Model(costs, upper=True)
     jobs = Model(by_mechanism["jobs"]) if "jobs" in by_mechanism and costs is not by_mechanism["jobs"] else None
-    base = epochs(runs, "w1")
-    p = parameters(runs, "w1")
+    base = study["seqspark"]["w1"]["epochs"]
+    p = study["seqspark"]["w1"]["parameters"]
     target = 1.02 * base[-1]["valid_perplexity"]
     batch_seconds = sum(e["slowest_task_seconds"] for e in base) / (sum(e["tokens"] for e in base) / ROUND_TOKENS)
-    step = ddp_epochs(runs, "ddp-step")
+    step = study["ddp"].get("ddp-step")
     step_seconds = step[0]["epoch_seconds"] / step[0]["batches_per_worker"] if step else None
-    seq = sorted((d for d in os.listdir(runs) if os.path.exists(os.path.join(runs, d, "metrics.jsonl"))),
-                 key=lambda n: (workers(n), n))
-    ddp = sorted((f[:-len(".jsonl")] for f in os.listdir(runs) if f.startswith("ddp-w") and f.endswith(".jsonl")),
-                 key=lambda n: (workers(n), n)) if step else []
+    seq = sorted(study["seqspark"], key=lambda n: (workers(n), n))
+    ddp = sorted((n for n in study["ddp"] if n.startswith("ddp-w")), key=lambda n: (workers(n), n)) if step else []
     rows, curves = [], []
     t1 = time_to(curve_seqspark(base, model, 1, p, batch_seconds), target)
     t1u = time_to(curve_seqspark(base, upper, 1, p), target)
     for name in seq + ddp:
         w = workers(name)
         if name.startswith("ddp"):
-            ep = ddp_epochs(runs, name)
+            ep = study["ddp"][name]
             c = cu = curve_ddp(ep, step_seconds, w, p)
             label, rounds, final = f"PyTorch DDP W={w}, lr {ep[-1]['lr']:g}", ep[-1]["batches_per_worker"], c[-1][1]
         else:
-            ep = epochs(runs, name)
-            o = overlapped(runs, name)
+            ep = study["seqspark"][name]["epochs"]
+            o = study["seqspark"][name]["overlap"]
             c, cu = curve_seqspark(ep, model, w, p, batch_seconds, o), curve_seqspark(ep, upper, w, p, overlap=o)
             rounds, final = sum(e["rounds"] for e in ep) / len(ep), ep[-1]["valid_perplexity"]
             label = f"W={w} {name[len(name.split('-')[0]) + 1:] or 'defaults'}"
@@ -276,13 +292,14 @@ def main(runs, costs_file, docs):
             "per shard at W=1's seconds per batch, plus its rounds at t(W, P) each (overlapped rounds: the first "
             "at t(W, P), every later one as long as the longer of a block's training with a task's own costs and "
             "the driver's part of t(W, P), which then run side by side; the share column is what is not training); "
-            "PyTorch DDP's epoch takes its "
-            "steps at PyTorch's seconds per batch of 32 on one core plus a ring all-reduce of the gradient per step. "
+            + ("PyTorch DDP's epoch takes its "
+               "steps at PyTorch's seconds per batch of 32 on one core plus a ring all-reduce of the gradient per step. "
+               if ddp else "PyTorch DDP's runs are not in this report (tools/scale.sh runs them where python3-torch is). ") +
             "Time to quality is the simulated time until validation perplexity first reaches the bar. The last "
             "column replaces the model by what this machine measured: the training as timed here (W shards sharing "
             "two cores) and the wall time a round took beyond training — an upper bound. Method and formulas: "
             "`tools/scale_report.py`.", "",
-            f"Generated by `tools/scale.sh`. Model: char GRU, {p:,} parameters. Quality bar: 1.02 × W=1's final "
+            f"Generated by `tools/scale.sh` (the runs' figures it used: `scale-runs.json`). Model: char GRU, {p:,} parameters. Quality bar: 1.02 × W=1's final "
             f"validation perplexity = {target:.3f}. One batch of 32 × 35 on one core: SeqSpark "
             f"{batch_seconds * 1000:.1f} ms" + (f", PyTorch {step_seconds * 1000:.1f} ms." if step_seconds else "."),
             "", f"Round-cost model ({'the driver' + chr(39) + 's channel, dist.rounds=stream' if model.stream else 'a Spark job a round'}): "
@@ -294,7 +311,7 @@ def main(runs, costs_file, docs):
             "| rounds | W | parameters | wall beyond training (this machine) | driver CPU | of it Java threads "
             "| a task's own CPU |",
             "|---|---:|---:|---:|---:|---:|---:|",
-            *[f"| {c.get('mechanism', 'jobs')} | {c['workers']} | {c['parameters']:,} | {c['overhead_ms_per_round']} | "
+            *[f"| {c.get('mechanism', 'jobs')}{' (measured at ' + c['measured_at'] + ')' if 'measured_at' in c else ''} | {c['workers']} | {c['parameters']:,} | {c['overhead_ms_per_round']} | "
               f"{c['driver_cpu_ms']} | {c['driver_threads_cpu_ms']} | {c['task_cpu_ms']} |" for c in every], ""]
     open(os.path.join(docs, "scale.md"), "w").write("\n".join(text))
     print("\n".join(md))
